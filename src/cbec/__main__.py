@@ -1,0 +1,3 @@
+from cbec.cli.main import app
+
+app()

@@ -1,0 +1,1 @@
+"""The audit trail: every state change as a hash-chained event."""

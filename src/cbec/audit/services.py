@@ -1,0 +1,37 @@
+"""Audit use cases: record (inside the caller's transaction) and verify the chain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, Protocol
+
+from cbec.audit.model import AuditEvent, ChainReport, EventDraft, verify_chain
+from cbec.identity.model import Principal
+
+__all__ = ["AuditLog", "record", "verify"]
+
+
+class AuditLog(Protocol):
+    def append(self, draft: EventDraft, now: datetime) -> AuditEvent: ...
+
+    def events(self, batch: int = 5000) -> Iterator[AuditEvent]: ...
+
+    def head(self) -> tuple[int, str] | None: ...
+
+
+class _HasAudit(Protocol):
+    audit: Any
+    clock: Any
+
+
+def record(uow: _HasAudit, principal: Principal, action: str, subject_type: str, subject_id: object,
+           *, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEvent:
+    """Write one event in the caller's open transaction; it commits or rolls back with it."""
+    draft = EventDraft(principal.actor, action, subject_type, str(subject_id), before, after)
+    event: AuditEvent = uow.audit.append(draft, uow.clock.now())
+    return event
+
+
+def verify(log: AuditLog) -> ChainReport:
+    return verify_chain(log.events(), log.head())

@@ -1,0 +1,1 @@
+"""The ``cbec`` command line: thin commands over the services."""

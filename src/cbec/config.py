@@ -1,0 +1,38 @@
+"""One settings object, read from ``CBEC_*`` environment variables (and an optional ``.env``)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CBEC_", env_file=".env", extra="ignore")
+
+    #: ``sqlite:///…`` (embedded default) or ``postgresql+psycopg://…`` in production.
+    database_url: str = "sqlite:///./var/cbec.sqlite3"
+    #: Where the embedded database, uploads and analytics files live.
+    data_dir: Path = Path("./var")
+    #: Secret for protecting personal data at rest and signing; must be set in production.
+    secret_key: str = Field(default="dev-only-insecure-secret-change-me", min_length=16)
+    #: Send cookies only over HTTPS. Off for the local ``make run``; on behind TLS.
+    cookie_secure: bool = False
+    session_hours: int = 12
+    #: Failed sign-ins per username (or client address) within the window before a lock-out.
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    #: Largest accepted upload, in bytes (a bulk-import workbook).
+    max_upload_bytes: int = 20 * 1024 * 1024
+    default_locale: str = "zh"
+    demo_seed: int = 20241101
+    demo_password: str = "cbec-demo-2024"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

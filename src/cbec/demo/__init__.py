@@ -1,0 +1,1 @@
+"""Reproducible demonstration data: plausible enterprises for the five seed cities."""

@@ -1,0 +1,1 @@
+"""Pure building blocks shared by every domain: identifiers, errors, clock. Stdlib only."""

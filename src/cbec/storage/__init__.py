@@ -1,0 +1,1 @@
+"""Adapters: SQLAlchemy tables, repositories, the unit of work and Alembic migrations."""
