@@ -18,7 +18,7 @@ die() { echo "pg.sh: $*" >&2; exit 1; }
 
 find_pgbin() {
   local d
-  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+  d=$(shopt -s nullglob; printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   if [[ -n $d && -x $d/initdb ]]; then echo "$d"; fi
 }
 

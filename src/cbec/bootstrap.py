@@ -29,8 +29,9 @@ class Platform:
 
     @property
     def login_policy(self) -> LoginPolicy:
-        return LoginPolicy(max_failures=self.settings.login_max_failures,
-                           window=timedelta(minutes=self.settings.login_window_minutes))
+        return LoginPolicy(
+            max_failures=self.settings.login_max_failures, window=timedelta(minutes=self.settings.login_window_minutes)
+        )
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Platform:

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 20 * 1024 * 1024
     default_locale: str = "zh"
     demo_seed: int = 20241101
-    demo_password: str = "cbec-demo-2024"
+    demo_password: str = "cbec-demo-2024"  # noqa: S105 - printed by `make run`; demo accounts only
 
 
 @cache

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EventDraft", "AuditEvent", "GENESIS", "event_hash", "ChainReport", "verify_chain"]
+__all__ = ["GENESIS", "AuditEvent", "ChainReport", "EventDraft", "event_hash", "verify_chain"]
 
 GENESIS = "0" * 64
 
@@ -51,19 +51,18 @@ def canonical_json(value: dict[str, Any] | None) -> str | None:
 
 
 def event_hash(prev_hash: str, seq: int, occurred_at: str, draft_fields: tuple[str, ...]) -> str:
-    payload = json.dumps([prev_hash, seq, occurred_at, *draft_fields], ensure_ascii=False,
-                         separators=(",", ":"))
+    payload = json.dumps([prev_hash, seq, occurred_at, *draft_fields], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def fields_of(actor: str, action: str, subject_type: str, subject_id: str, before: str | None,
-              after: str | None) -> tuple[str, ...]:
+def fields_of(
+    actor: str, action: str, subject_type: str, subject_id: str, before: str | None, after: str | None
+) -> tuple[str, ...]:
     return (actor, action, subject_type, subject_id, before or "", after or "")
 
 
 def hash_of(event: AuditEvent) -> str:
-    fields = fields_of(event.actor, event.action, event.subject_type, event.subject_id,
-                       event.before, event.after)
+    fields = fields_of(event.actor, event.action, event.subject_type, event.subject_id, event.before, event.after)
     return event_hash(event.prev_hash, event.seq, event.occurred_at, fields)
 
 
@@ -75,8 +74,7 @@ class ChainReport:
     problem: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "checked": self.checked, "first_bad_seq": self.first_bad_seq,
-                "problem": self.problem}
+        return {"ok": self.ok, "checked": self.checked, "first_bad_seq": self.first_bad_seq, "problem": self.problem}
 
 
 def verify_chain(events: Iterable[AuditEvent], head: tuple[int, str] | None) -> ChainReport:
@@ -85,19 +83,23 @@ def verify_chain(events: Iterable[AuditEvent], head: tuple[int, str] | None) -> 
     checked = 0
     for event in events:
         if event.seq != expected_seq:
-            return ChainReport(False, checked, expected_seq,
-                               f"event {expected_seq} is missing (next stored event is {event.seq})")
+            return ChainReport(
+                False, checked, expected_seq, f"event {expected_seq} is missing (next stored event is {event.seq})"
+            )
         if event.prev_hash != prev:
-            return ChainReport(False, checked, event.seq,
-                               f"event {event.seq} does not link to event {event.seq - 1}")
+            return ChainReport(False, checked, event.seq, f"event {event.seq} does not link to event {event.seq - 1}")
         if hash_of(event) != event.hash:
-            return ChainReport(False, checked, event.seq,
-                               f"event {event.seq} was altered: its content does not match its hash")
+            return ChainReport(
+                False, checked, event.seq, f"event {event.seq} was altered: its content does not match its hash"
+            )
         prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     last_seq = expected_seq - 1
     head_seq, head_hash = head if head else (0, GENESIS)
     if head_seq != last_seq or head_hash != prev:
-        return ChainReport(False, checked, last_seq + 1,
-                           f"the chain head records event {head_seq} but the last stored event is "
-                           f"{last_seq}: events were removed")
+        return ChainReport(
+            False,
+            checked,
+            last_seq + 1,
+            f"the chain head records event {head_seq} but the last stored event is {last_seq}: events were removed",
+        )
     return ChainReport(True, checked)

@@ -25,8 +25,16 @@ class _HasAudit(Protocol):
     clock: Any
 
 
-def record(uow: _HasAudit, principal: Principal, action: str, subject_type: str, subject_id: object,
-           *, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEvent:
+def record(
+    uow: _HasAudit,
+    principal: Principal,
+    action: str,
+    subject_type: str,
+    subject_id: object,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
     """Write one event in the caller's open transaction; it commits or rolls back with it."""
     draft = EventDraft(principal.actor, action, subject_type, str(subject_id), before, after)
     event: AuditEvent = uow.audit.append(draft, uow.clock.now())

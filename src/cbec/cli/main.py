@@ -20,15 +20,23 @@ from cbec.registry.services import ImportRefused, import_enterprises
 from cbec.registry.spreadsheet import build_template, parse_workbook
 from cbec.storage import migrate
 
-app = typer.Typer(help="cbec — cross-border e-commerce pilot-zone service platform.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="cbec — cross-border e-commerce pilot-zone service platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts and API tokens.", no_args_is_help=True)
 registry_app = typer.Typer(help="Enterprise registry (主体备案).", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
-for sub, name in ((db_app, "db"), (demo_app, "demo"), (users_app, "users"), (registry_app, "registry"),
-                  (audit_app, "audit")):
+for sub, name in (
+    (db_app, "db"),
+    (demo_app, "demo"),
+    (users_app, "users"),
+    (registry_app, "registry"),
+    (audit_app, "audit"),
+):
     app.add_typer(sub, name=name)
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
@@ -62,12 +70,18 @@ def demo_seed(count: int = 300, as_json: Json = False) -> None:
     """Create reproducible demo enterprises and one account per role (idempotent)."""
     p = platform()
     with handled(as_json):
-        created, accounts = seed_demo(p.uow, p.districts, seed=p.settings.demo_seed,
-                                      password=p.settings.demo_password, count=count)
+        created, accounts = seed_demo(
+            p.uow, p.districts, seed=p.settings.demo_seed, password=p.settings.demo_password, count=count
+        )
     if as_json:
-        emit_json({"ok": True, "enterprises_created": created, "password": p.settings.demo_password,
-                   "accounts": [{"username": a.username, "role": a.role.value, "scope": a.scope}
-                                for a in accounts]})
+        emit_json(
+            {
+                "ok": True,
+                "enterprises_created": created,
+                "password": p.settings.demo_password,
+                "accounts": [{"username": a.username, "role": a.role.value, "scope": a.scope} for a in accounts],
+            }
+        )
         return
     typer.echo(f"demo enterprises created: {created}")
     table = Table(title=f"Demo accounts (password: {p.settings.demo_password})")
@@ -92,8 +106,9 @@ def users_create(
     """Create a user bound to the scope its role needs."""
     p = platform()
     with handled(as_json), p.uow() as uow:
-        user = create_user(uow, NewUser(username, display_name or username, role, password, enterprise_id,
-                                        city, district), p.districts)
+        user = create_user(
+            uow, NewUser(username, display_name or username, role, password, enterprise_id, city, district), p.districts
+        )
     result = {"ok": True, "id": user.id, "username": user.username, "role": user.role.value}
     emit_json(result) if as_json else typer.echo(f"created user {user.username} (id {user.id}, {user.role})")
 
@@ -122,9 +137,16 @@ def _read_upload(path: Path, limit: int) -> bytes:
         usage_error(f"{path} is not a file")
     size = path.stat().st_size
     if size > limit:
-        raise ValidationFailed([FieldError("file", "file.too_large",
-                                           f"{path.name} is {size} bytes; the limit is {limit} bytes",
-                                           "split the file into smaller workbooks")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "file",
+                    "file.too_large",
+                    f"{path.name} is {size} bytes; the limit is {limit} bytes",
+                    "split the file into smaller workbooks",
+                )
+            ]
+        )
     return path.read_bytes()
 
 
@@ -138,8 +160,9 @@ def registry_import(
     """Import enterprises from FILE.xlsx. Any bad row refuses the whole file unless --valid-only."""
     p = platform()
     with handled(as_json):
-        sheet = parse_workbook(_read_upload(file, p.settings.max_upload_bytes), p.districts,
-                               today=business_date(p.clock))
+        sheet = parse_workbook(
+            _read_upload(file, p.settings.max_upload_bytes), p.districts, today=business_date(p.clock)
+        )
         with p.uow() as uow:
             principal = SYSTEM
             if as_user:
@@ -148,8 +171,7 @@ def registry_import(
                     raise NotFound(f"no user named {as_user!r}")
                 principal = user.principal()
             try:
-                report = import_enterprises(uow, principal, sheet, valid_rows_only=valid_only,
-                                            source=file.name)
+                report = import_enterprises(uow, principal, sheet, valid_rows_only=valid_only, source=file.name)
             except ImportRefused as refused:
                 _print_report(refused.report.as_dict(), as_json, refused=True)
                 raise typer.Exit(EXIT_REJECTED) from refused
@@ -179,8 +201,9 @@ def audit_verify(as_json: Json = False) -> None:
     elif report.ok:
         typer.echo(f"audit trail intact: {report.checked} events")
     else:
-        typer.secho(f"audit trail BROKEN at event {report.first_bad_seq}: {report.problem}", err=True,
-                    fg=typer.colors.RED)
+        typer.secho(
+            f"audit trail BROKEN at event {report.first_bad_seq}: {report.problem}", err=True, fg=typer.colors.RED
+        )
     if not report.ok:
         raise typer.Exit(EXIT_REJECTED)
 

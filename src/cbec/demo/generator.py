@@ -160,21 +160,73 @@ _GOODS: tuple[tuple[str, str], ...] = (
 
 # The two characters of a trade name (字号), each with its pinyin.
 _BRAND_FIRST: tuple[tuple[str, str], ...] = (
-    ("盛", "sheng"), ("华", "hua"), ("远", "yuan"), ("鑫", "xin"), ("恒", "heng"),
-    ("嘉", "jia"), ("瑞", "rui"), ("博", "bo"), ("安", "an"), ("泰", "tai"),
-    ("宏", "hong"), ("凯", "kai"), ("德", "de"), ("佳", "jia"), ("锦", "jin"),
-    ("星", "xing"), ("海", "hai"), ("云", "yun"), ("天", "tian"), ("金", "jin"),
-    ("永", "yong"), ("卓", "zhuo"), ("汇", "hui"), ("润", "run"), ("昊", "hao"),
-    ("易", "yi"), ("众", "zhong"), ("聚", "ju"), ("捷", "jie"), ("睿", "rui"),
-    ("启", "qi"), ("立", "li"), ("广", "guang"), ("东", "dong"), ("明", "ming"),
+    ("盛", "sheng"),
+    ("华", "hua"),
+    ("远", "yuan"),
+    ("鑫", "xin"),
+    ("恒", "heng"),
+    ("嘉", "jia"),
+    ("瑞", "rui"),
+    ("博", "bo"),
+    ("安", "an"),
+    ("泰", "tai"),
+    ("宏", "hong"),
+    ("凯", "kai"),
+    ("德", "de"),
+    ("佳", "jia"),
+    ("锦", "jin"),
+    ("星", "xing"),
+    ("海", "hai"),
+    ("云", "yun"),
+    ("天", "tian"),
+    ("金", "jin"),
+    ("永", "yong"),
+    ("卓", "zhuo"),
+    ("汇", "hui"),
+    ("润", "run"),
+    ("昊", "hao"),
+    ("易", "yi"),
+    ("众", "zhong"),
+    ("聚", "ju"),
+    ("捷", "jie"),
+    ("睿", "rui"),
+    ("启", "qi"),
+    ("立", "li"),
+    ("广", "guang"),
+    ("东", "dong"),
+    ("明", "ming"),
 )
 _BRAND_SECOND: tuple[tuple[str, str], ...] = (
-    ("达", "da"), ("通", "tong"), ("源", "yuan"), ("帆", "fan"), ("诚", "cheng"),
-    ("信", "xin"), ("隆", "long"), ("丰", "feng"), ("发", "fa"), ("邦", "bang"),
-    ("辉", "hui"), ("航", "hang"), ("途", "tu"), ("创", "chuang"), ("禾", "he"),
-    ("峰", "feng"), ("川", "chuan"), ("朗", "lang"), ("新", "xin"), ("驰", "chi"),
-    ("宇", "yu"), ("拓", "tuo"), ("合", "he"), ("瀚", "han"), ("盈", "ying"),
-    ("程", "cheng"), ("迅", "xun"), ("优", "you"), ("品", "pin"), ("耀", "yao"),
+    ("达", "da"),
+    ("通", "tong"),
+    ("源", "yuan"),
+    ("帆", "fan"),
+    ("诚", "cheng"),
+    ("信", "xin"),
+    ("隆", "long"),
+    ("丰", "feng"),
+    ("发", "fa"),
+    ("邦", "bang"),
+    ("辉", "hui"),
+    ("航", "hang"),
+    ("途", "tu"),
+    ("创", "chuang"),
+    ("禾", "he"),
+    ("峰", "feng"),
+    ("川", "chuan"),
+    ("朗", "lang"),
+    ("新", "xin"),
+    ("驰", "chi"),
+    ("宇", "yu"),
+    ("拓", "tuo"),
+    ("合", "he"),
+    ("瀚", "han"),
+    ("盈", "ying"),
+    ("程", "cheng"),
+    ("迅", "xun"),
+    ("优", "you"),
+    ("品", "pin"),
+    ("耀", "yao"),
 )
 # Trade names of well-known real enterprises that the two lists above can spell.
 _AVOID_BRANDS = frozenset({"海信", "德邦", "汇通", "金发", "天合", "华发", "恒丰", "安邦"})
@@ -215,7 +267,7 @@ def demo_enterprises(
     cities = [c for c in book.cities if c.districts]
     if not cities:
         raise ValueError("the district book has no city with districts")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not a secret
     city_weights = [_CITY_WEIGHT.get(c.code, 1) for c in cities]
     names: set[str] = set()
     usccs: set[str] = set()
@@ -229,9 +281,7 @@ def demo_enterprises(
         city = rng.choices(cities, weights=city_weights)[0]
         district = _pick_district(rng, city)
         roles, primary = _pick_roles(rng)
-        registered_on = _FIRST_DAY + timedelta(
-            days=rng.randint(0, (_LAST_DAY - _FIRST_DAY).days)
-        )
+        registered_on = _FIRST_DAY + timedelta(days=rng.randint(0, (_LAST_DAY - _FIRST_DAY).days))
         name, name_en = _make_name(rng, city, primary)
         uscc = _make_uscc(rng, city, district, registered_on)
         customs_code = None
@@ -268,9 +318,7 @@ def _pick_district(rng: random.Random, city: City) -> District:
 def _pick_roles(
     rng: random.Random,
 ) -> tuple[frozenset[EnterpriseRole], EnterpriseRole]:
-    primary = rng.choices(
-        [role for role, _ in _PRIMARY_ROLE], weights=[w for _, w in _PRIMARY_ROLE]
-    )[0]
+    primary = rng.choices([role for role, _ in _PRIMARY_ROLE], weights=[w for _, w in _PRIMARY_ROLE])[0]
     roles = {primary}
     if rng.random() < _TWO_ROLE_SHARE:
         roles.add(rng.choice(_SECOND_ROLE[primary]))
@@ -282,9 +330,7 @@ def _city_short(city: City) -> str:
     return city.name[:-1] if city.name.endswith("市") and len(city.name) > 2 else city.name
 
 
-def _make_name(
-    rng: random.Random, city: City, role: EnterpriseRole
-) -> tuple[str, str | None]:
+def _make_name(rng: random.Random, city: City, role: EnterpriseRole) -> tuple[str, str | None]:
     while True:
         first_zh, first_py = rng.choice(_BRAND_FIRST)
         second_zh, second_py = rng.choice(_BRAND_SECOND)
@@ -327,9 +373,7 @@ def _org_code(rng: random.Random, registered_on: date) -> str:
     return body + {10: "X", 11: "0"}.get(check, str(check))
 
 
-def _make_uscc(
-    rng: random.Random, city: City, district: District, registered_on: date
-) -> str:
+def _make_uscc(rng: random.Random, city: City, district: District, registered_on: date) -> str:
     # Zhongshan towns and every functional area register with the city-level authority.
     official = len(district.code) == 6 and district.code.isdigit()
     admin = district.code if official else city.code

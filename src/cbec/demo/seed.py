@@ -30,9 +30,17 @@ class DemoAccount:
 
 
 def _as_input(d: DemoEnterprise) -> EnterpriseInput:
-    return EnterpriseInput(uscc=d.uscc, name=d.name, city_code=d.city_code, district_code=d.district_code,
-                           roles=d.roles, registered_on=d.registered_on, customs_code=d.customs_code,
-                           name_en=d.name_en, park=d.park)
+    return EnterpriseInput(
+        uscc=d.uscc,
+        name=d.name,
+        city_code=d.city_code,
+        district_code=d.district_code,
+        roles=d.roles,
+        registered_on=d.registered_on,
+        customs_code=d.customs_code,
+        name_en=d.name_en,
+        park=d.park,
+    )
 
 
 def _seed_enterprises(uow: SqlUnitOfWork, items: list[DemoEnterprise]) -> int:
@@ -46,8 +54,10 @@ def _seed_enterprises(uow: SqlUnitOfWork, items: list[DemoEnterprise]) -> int:
 
 def _demo_enterprise_id(uow: SqlUnitOfWork, items: list[DemoEnterprise]) -> int:
     """The enterprise the demo enterprise user belongs to: the first e-commerce firm in 滨江区."""
-    pick = next((d for d in items if d.district_code == DEMO_DISTRICT and EnterpriseRole.EBC in d.roles),
-                next(d for d in items if d.city_code == DEMO_CITY))
+    pick = next(
+        (d for d in items if d.district_code == DEMO_DISTRICT and EnterpriseRole.EBC in d.roles),
+        next(d for d in items if d.city_code == DEMO_CITY),
+    )
     found = uow.enterprises.get_by_uscc(pick.uscc)
     assert found is not None
     return found.id
@@ -56,18 +66,30 @@ def _demo_enterprise_id(uow: SqlUnitOfWork, items: list[DemoEnterprise]) -> int:
 def _accounts(enterprise_id: int, password: str) -> list[tuple[NewUser, str]]:
     city = f"city {DEMO_CITY} 杭州市"
     return [
-        (NewUser("demo.enterprise", "演示企业用户", Role.ENTERPRISE, password, enterprise_id=enterprise_id),
-         f"enterprise {enterprise_id}"),
-        (NewUser("demo.officer", "滨江区经办人", Role.DISTRICT_OFFICER, password, city_code=DEMO_CITY,
-                 district_code=DEMO_DISTRICT), f"district {DEMO_DISTRICT} 滨江区"),
+        (
+            NewUser("demo.enterprise", "演示企业用户", Role.ENTERPRISE, password, enterprise_id=enterprise_id),
+            f"enterprise {enterprise_id}",
+        ),
+        (
+            NewUser(
+                "demo.officer",
+                "滨江区经办人",
+                Role.DISTRICT_OFFICER,
+                password,
+                city_code=DEMO_CITY,
+                district_code=DEMO_DISTRICT,
+            ),
+            f"district {DEMO_DISTRICT} 滨江区",
+        ),
         (NewUser("demo.admin", "杭州市管理员", Role.CITY_ADMIN, password, city_code=DEMO_CITY), city),
         (NewUser("demo.auditor", "杭州市审计", Role.AUDITOR, password, city_code=DEMO_CITY), city),
         (NewUser("demo.partner", "海关合作接口", Role.PARTNER, password, city_code=DEMO_CITY), city),
     ]
 
 
-def seed_demo(new_uow: Callable[[], SqlUnitOfWork], districts: DistrictBook, *, seed: int, password: str,
-              count: int = 300) -> tuple[int, list[DemoAccount]]:
+def seed_demo(
+    new_uow: Callable[[], SqlUnitOfWork], districts: DistrictBook, *, seed: int, password: str, count: int = 300
+) -> tuple[int, list[DemoAccount]]:
     """Idempotent: enterprises and accounts that already exist are left as they are."""
     items = demo_enterprises(count, seed=seed, districts=districts)
     with new_uow() as uow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["Role", "Principal", "User", "SYSTEM"]
+__all__ = ["SYSTEM", "Principal", "Role", "User"]
 
 
 class Role(enum.StrEnum):
@@ -32,8 +32,7 @@ class User:
     is_active: bool = True
 
     def principal(self) -> Principal:
-        return Principal(self.id, self.username, self.role, self.enterprise_id, self.city_code,
-                         self.district_code)
+        return Principal(self.id, self.username, self.role, self.enterprise_id, self.city_code, self.district_code)
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,9 @@ class Principal:
 SYSTEM = Principal(user_id=None, username="system", role=None)
 
 
-def binding_problems(role: Role, enterprise_id: int | None, city_code: str | None,
-                     district_code: str | None) -> list[str]:
+def binding_problems(
+    role: Role, enterprise_id: int | None, city_code: str | None, district_code: str | None
+) -> list[str]:
     """Which scope a role needs: the fields that must (and must not) be set."""
     need = {
         Role.ENTERPRISE: ("enterprise_id",),

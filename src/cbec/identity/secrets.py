@@ -9,7 +9,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-__all__ = ["hash_password", "verify_password", "new_token", "token_digest", "DUMMY_HASH"]
+__all__ = ["DUMMY_HASH", "hash_password", "new_token", "token_digest", "verify_password"]
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10

@@ -30,8 +30,18 @@ from cbec.registry.districts import DistrictBook
 if TYPE_CHECKING:  # the concrete unit of work is wired in bootstrap; domain code never imports it
     from cbec.storage.uow import SqlUnitOfWork
 
-__all__ = ["NewUser", "LoginPolicy", "create_user", "authenticate", "open_session", "session_principal",
-           "close_session", "issue_token", "token_principal", "revoke_token"]
+__all__ = [
+    "LoginPolicy",
+    "NewUser",
+    "authenticate",
+    "close_session",
+    "create_user",
+    "issue_token",
+    "open_session",
+    "revoke_token",
+    "session_principal",
+    "token_principal",
+]
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -58,21 +68,34 @@ class LoginPolicy:
 def _user_problems(uow: SqlUnitOfWork, new: NewUser, districts: DistrictBook) -> list[FieldError]:
     errors: list[FieldError] = []
     if not (3 <= len(new.username) <= 64) or not set(new.username) <= USERNAME_CHARS:
-        errors.append(FieldError("username", "username.invalid",
-                                 "username must be 3-64 characters of a-z, 0-9, '.', '_' or '-'", ""))
+        errors.append(
+            FieldError(
+                "username", "username.invalid", "username must be 3-64 characters of a-z, 0-9, '.', '_' or '-'", ""
+            )
+        )
     if len(new.password) < MIN_PASSWORD_LENGTH:
-        errors.append(FieldError("password", "password.too_short",
-                                 f"password must be at least {MIN_PASSWORD_LENGTH} characters", ""))
+        errors.append(
+            FieldError(
+                "password", "password.too_short", f"password must be at least {MIN_PASSWORD_LENGTH} characters", ""
+            )
+        )
     try:
         role = Role(new.role)
     except ValueError:
-        return errors + [FieldError("role", "role.unknown", f"unknown role {new.role!r}",
-                                    "use one of: " + ", ".join(r.value for r in Role))]
-    errors += [FieldError("role", "role.binding", p, "") for p in
-               binding_problems(role, new.enterprise_id, new.city_code, new.district_code)]
+        return [
+            *errors,
+            FieldError(
+                "role", "role.unknown", f"unknown role {new.role!r}", "use one of: " + ", ".join(r.value for r in Role)
+            ),
+        ]
+    errors += [
+        FieldError("role", "role.binding", p, "")
+        for p in binding_problems(role, new.enterprise_id, new.city_code, new.district_code)
+    ]
     if new.enterprise_id is not None and uow.enterprises.get(new.enterprise_id) is None:
-        errors.append(FieldError("enterprise_id", "enterprise.unknown",
-                                 f"no enterprise with id {new.enterprise_id}", ""))
+        errors.append(
+            FieldError("enterprise_id", "enterprise.unknown", f"no enterprise with id {new.enterprise_id}", "")
+        )
     if new.city_code and new.district_code:
         errors += districts.problems(new.city_code, new.district_code)
     elif new.city_code and districts.city(new.city_code) is None:
@@ -80,8 +103,7 @@ def _user_problems(uow: SqlUnitOfWork, new: NewUser, districts: DistrictBook) ->
     return errors
 
 
-def create_user(uow: SqlUnitOfWork, new: NewUser, districts: DistrictBook,
-                actor: Principal = SYSTEM) -> User:
+def create_user(uow: SqlUnitOfWork, new: NewUser, districts: DistrictBook, actor: Principal = SYSTEM) -> User:
     if not actor.is_system and actor.role is not Role.CITY_ADMIN:
         raise PermissionDenied("only a city administrator may create users")
     errors = _user_problems(uow, new, districts)
@@ -89,24 +111,39 @@ def create_user(uow: SqlUnitOfWork, new: NewUser, districts: DistrictBook,
         raise ValidationFailed(errors)
     if uow.users.by_username(new.username):
         raise Conflict(f"username {new.username!r} is taken", code="username.taken")
-    user = uow.users.add(User(0, new.username, new.display_name, Role(new.role),
-                              hash_password(new.password), new.enterprise_id, new.city_code,
-                              new.district_code), uow.clock.now())
-    after = {"username": user.username, "role": user.role.value, "enterprise_id": user.enterprise_id,
-             "city_code": user.city_code, "district_code": user.district_code}
+    user = uow.users.add(
+        User(
+            0,
+            new.username,
+            new.display_name,
+            Role(new.role),
+            hash_password(new.password),
+            new.enterprise_id,
+            new.city_code,
+            new.district_code,
+        ),
+        uow.clock.now(),
+    )
+    after = {
+        "username": user.username,
+        "role": user.role.value,
+        "enterprise_id": user.enterprise_id,
+        "city_code": user.city_code,
+        "district_code": user.district_code,
+    }
     record(uow, actor, "user.create", "user", user.id, after=after)
     uow.commit()
     return user
 
 
-def authenticate(uow: SqlUnitOfWork, username: str, password: str, client: str,
-                 policy: LoginPolicy) -> User:
+def authenticate(uow: SqlUnitOfWork, username: str, password: str, client: str, policy: LoginPolicy) -> User:
     """Check a password; count failures per username and per client and lock out past the limit."""
     now = uow.clock.now()
     by_user, by_client = uow.credentials.failures_since(username, client, now - policy.window)
     if by_user >= policy.max_failures or by_client >= policy.max_failures * policy.client_factor:
-        raise RateLimited("too many failed sign-ins; try again later",
-                          retry_after_seconds=int(policy.window.total_seconds()))
+        raise RateLimited(
+            "too many failed sign-ins; try again later", retry_after_seconds=int(policy.window.total_seconds())
+        )
     user = uow.users.by_username(username)
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
@@ -150,11 +187,18 @@ def issue_token(uow: SqlUnitOfWork, principal: Principal, name: str) -> str:
         raise PermissionDenied("the system principal has no API tokens")
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        raise ValidationFailed([FieldError("name", "token.name", "token name must be 1-100 characters",
-                                           "name the script or system that will use it")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "name",
+                    "token.name",
+                    "token name must be 1-100 characters",
+                    "name the script or system that will use it",
+                )
+            ]
+        )
     token = new_token("cbec")
-    token_id = uow.credentials.add_token(principal.user_id, name, token_digest(token), token[:9],
-                                         uow.clock.now())
+    token_id = uow.credentials.add_token(principal.user_id, name, token_digest(token), token[:9], uow.clock.now())
     record(uow, principal, "token.issue", "api_token", token_id, after={"name": name})
     uow.commit()
     return token
@@ -170,8 +214,7 @@ def token_principal(uow: SqlUnitOfWork, token: str) -> User | None:
 
 
 def revoke_token(uow: SqlUnitOfWork, principal: Principal, token_id: int) -> None:
-    if principal.user_id is None or not uow.credentials.revoke_token(principal.user_id, token_id,
-                                                                      uow.clock.now()):
+    if principal.user_id is None or not uow.credentials.revoke_token(principal.user_id, token_id, uow.clock.now()):
         raise PermissionDenied(f"token {token_id} is not one of your active tokens")
     record(uow, principal, "token.revoke", "api_token", token_id)
     uow.commit()

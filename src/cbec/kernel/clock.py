@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Protocol
 
-__all__ = ["Clock", "SystemClock", "FixedClock", "SHANGHAI", "business_date"]
+__all__ = ["SHANGHAI", "Clock", "FixedClock", "SystemClock", "business_date"]
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 

@@ -7,7 +7,7 @@ import re
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
-__all__ = ["uscc_problem", "uscc_with_check", "customs_code_problem"]
+__all__ = ["customs_code_problem", "uscc_problem", "uscc_with_check"]
 
 # GB 32100-2015 alphabet: digits and upper-case letters without I, O, Z, S, V.
 _USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")

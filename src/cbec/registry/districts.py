@@ -14,7 +14,7 @@ from importlib import resources
 
 from cbec.kernel.errors import FieldError
 
-__all__ = ["District", "City", "DistrictBook", "load_districts"]
+__all__ = ["City", "District", "DistrictBook", "load_districts"]
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,24 @@ class DistrictBook:
     def problems(self, city_code: str, district_code: str) -> list[FieldError]:
         city = self.city(city_code)
         if city is None:
-            return [FieldError("city_code", "city.unknown", f"unknown city code {city_code!r}",
-                               "choose one of: " + ", ".join(f"{c.code} {c.name}" for c in self.cities))]
+            return [
+                FieldError(
+                    "city_code",
+                    "city.unknown",
+                    f"unknown city code {city_code!r}",
+                    "choose one of: " + ", ".join(f"{c.code} {c.name}" for c in self.cities),
+                )
+            ]
         district = self.district(district_code)
         if district is None or district.city_code != city_code:
-            return [FieldError("district_code", "district.unknown",
-                               f"unknown district {district_code!r} for {city.name}",
-                               "choose a district of the selected city from the list")]
+            return [
+                FieldError(
+                    "district_code",
+                    "district.unknown",
+                    f"unknown district {district_code!r} for {city.name}",
+                    "choose a district of the selected city from the list",
+                )
+            ]
         return []
 
 

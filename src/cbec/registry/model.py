@@ -11,10 +11,10 @@ from cbec.kernel.ids import customs_code_problem, uscc_problem
 from cbec.registry.districts import DistrictBook
 
 __all__ = [
+    "Enterprise",
+    "EnterpriseInput",
     "EnterpriseRole",
     "EnterpriseStatus",
-    "EnterpriseInput",
-    "Enterprise",
     "validate_enterprise",
 ]
 
@@ -112,26 +112,52 @@ def validate_enterprise(data: EnterpriseInput, districts: DistrictBook, *, today
     errors: list[FieldError] = []
     problem = uscc_problem(data.uscc)
     if problem:
-        errors.append(FieldError("uscc", "uscc.invalid", f"unified social credit code {problem}",
-                                 "copy the 18-character code from the business licence (营业执照)"))
+        errors.append(
+            FieldError(
+                "uscc",
+                "uscc.invalid",
+                f"unified social credit code {problem}",
+                "copy the 18-character code from the business licence (营业执照)",
+            )
+        )
     if data.customs_code:
         problem = customs_code_problem(data.customs_code)
         if problem:
-            errors.append(FieldError("customs_code", "customs_code.invalid", f"customs code {problem}",
-                                     "leave empty if the enterprise has no customs registration"))
+            errors.append(
+                FieldError(
+                    "customs_code",
+                    "customs_code.invalid",
+                    f"customs code {problem}",
+                    "leave empty if the enterprise has no customs registration",
+                )
+            )
     if not data.name.strip():
-        errors.append(FieldError("name", "name.required", "enterprise name is required",
-                                 "enter the name as on the business licence"))
+        errors.append(
+            FieldError(
+                "name", "name.required", "enterprise name is required", "enter the name as on the business licence"
+            )
+        )
     elif len(data.name) > NAME_MAX:
         errors.append(FieldError("name", "name.too_long", f"name is longer than {NAME_MAX} characters", ""))
     if data.park and len(data.park) > PARK_MAX:
         errors.append(FieldError("park", "park.too_long", f"park is longer than {PARK_MAX} characters", ""))
     if not data.roles:
-        errors.append(FieldError("roles", "roles.required", "at least one role is required",
-                                 "choose from: " + ", ".join(r.value for r in EnterpriseRole)))
+        errors.append(
+            FieldError(
+                "roles",
+                "roles.required",
+                "at least one role is required",
+                "choose from: " + ", ".join(r.value for r in EnterpriseRole),
+            )
+        )
     errors.extend(districts.problems(data.city_code, data.district_code))
     if data.registered_on > today:
-        errors.append(FieldError("registered_on", "registered_on.future",
-                                 f"registration date {data.registered_on.isoformat()} is in the future",
-                                 "use the date on the business licence"))
+        errors.append(
+            FieldError(
+                "registered_on",
+                "registered_on.future",
+                f"registration date {data.registered_on.isoformat()} is in the future",
+                "use the date on the business licence",
+            )
+        )
     return errors

@@ -9,7 +9,7 @@ from cbec.kernel.errors import PermissionDenied
 from cbec.registry.model import Enterprise, EnterpriseInput
 from cbec.registry.ports import EnterpriseQuery
 
-__all__ = ["scoped_query", "check_view", "check_create", "check_edit"]
+__all__ = ["check_create", "check_edit", "check_view", "scoped_query"]
 
 # Fields that identify an enterprise and decide whose scope it is in: officers only.
 OFFICER_ONLY_FIELDS = ("uscc", "city_code", "district_code", "status")

@@ -32,8 +32,16 @@ from cbec.registry.model import (
 )
 
 __all__ = [
-    "COLUMNS", "ROLE_LABELS", "SHEET_NAME", "STATUS_LABELS", "Column", "ParsedSheet", "RowError",
-    "build_template", "build_workbook", "parse_workbook",
+    "COLUMNS",
+    "ROLE_LABELS",
+    "SHEET_NAME",
+    "STATUS_LABELS",
+    "Column",
+    "ParsedSheet",
+    "RowError",
+    "build_template",
+    "build_workbook",
+    "parse_workbook",
 ]
 
 SHEET_NAME = "企业名单"
@@ -73,9 +81,17 @@ COLUMNS: tuple[Column, ...] = (
     Column("name", "企业名称", "Name", True, 36, "与营业执照一致，不超过 200 字"),
     Column("name_en", "英文名称", "English name", False, 30, "可不填"),
     Column("customs_code", "海关注册编码", "Customs code", False, 16, "10 位数字或大写字母；无海关注册可不填"),
-    Column("roles", "企业角色", "Roles", True, 28,
-           "可填多个，用 、 , ； 分隔：" + "、".join(ROLE_LABELS.values()) + "；也可填代码："
-           + ", ".join(r.value for r in EnterpriseRole)),
+    Column(
+        "roles",
+        "企业角色",
+        "Roles",
+        True,
+        28,
+        "可填多个，用 、 , ； 分隔："
+        + "、".join(ROLE_LABELS.values())
+        + "；也可填代码："
+        + ", ".join(r.value for r in EnterpriseRole),
+    ),
     Column("city", "所在城市", "City", True, 12, "城市名称（如 杭州市）或 6 位代码，见“区县代码”表"),
     Column("district", "区县/镇街/功能区", "District", True, 22, "该城市下的名称或代码，见“区县代码”表"),
     Column("park", "园区", "Park", False, 20, "可不填，不超过 100 字"),
@@ -84,11 +100,12 @@ COLUMNS: tuple[Column, ...] = (
 )
 _BY_KEY = {c.key: c for c in COLUMNS}
 _HEADER_LOOKUP = {t: c.key for c in COLUMNS for t in (c.header, c.header_en.lower(), c.key)}
+_LETTER = {c.key: get_column_letter(n) for n, c in enumerate(COLUMNS, start=1)}
+_ORDER = {c.key: n for n, c in enumerate(COLUMNS)}
 _PATH_TO_KEY = {"city_code": "city", "district_code": "district"}
 _ROLE_BY_TEXT = {label: role for role, label in ROLE_LABELS.items()} | {r.value: r for r in EnterpriseRole}
 _STATUS_BY_TEXT = {label: s for s, label in STATUS_LABELS.items()} | {s.value: s for s in EnterpriseStatus}
 _ROLE_SEPARATORS = re.compile(r"[、,，;；\n]+")
-_TEXT_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -116,13 +133,7 @@ class ParsedSheet:
 
 
 class _CellError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-# --------------------------------------------------------------------------- writing
+    """A cell that cannot be read; ``args`` are (code, message)."""
 
 
 def build_template(districts: DistrictBook) -> bytes:
@@ -159,8 +170,7 @@ def _new_workbook(districts: DistrictBook) -> tuple[WorkbookType, Worksheet]:
     assert isinstance(sheet, Worksheet)
     sheet.title = SHEET_NAME
     _write_header(sheet, [c.header for c in COLUMNS], [c.width for c in COLUMNS])
-    date_col = get_column_letter(_column_number("registered_on"))
-    sheet.column_dimensions[date_col].number_format = "yyyy-mm-dd"
+    sheet.column_dimensions[_LETTER["registered_on"]].number_format = "yyyy-mm-dd"
     _add_list(sheet, "status", list(STATUS_LABELS.values()))
     _add_list(sheet, "city", [c.name for c in districts.cities])
     _write_guide(book.create_sheet(GUIDE_SHEET))
@@ -176,15 +186,11 @@ def _write_header(sheet: Worksheet, headers: list[str], widths: list[int]) -> No
     sheet.freeze_panes = "A2"
 
 
-def _column_number(key: str) -> int:
-    return [c.key for c in COLUMNS].index(key) + 1
-
-
 def _add_list(sheet: Worksheet, key: str, choices: list[str]) -> None:
     formula = '"' + ",".join(choices) + '"'
     if not choices or len(formula) > 255:  # Excel's limit for an inline list
         return
-    letter = get_column_letter(_column_number(key))
+    letter = _LETTER[key]
     check = DataValidation(type="list", formula1=formula, allow_blank=True)
     check.error = "请从下拉列表中选择"
     check.add(f"{letter}2:{letter}{_TEMPLATE_ROWS}")
@@ -215,9 +221,6 @@ def _save(book: WorkbookType) -> bytes:
     return out.getvalue()
 
 
-# --------------------------------------------------------------------------- reading
-
-
 def parse_workbook(data: bytes, districts: DistrictBook, *, today: date, max_rows: int = 50_000) -> ParsedSheet:
     """Parse an uploaded template; raise :class:`ValidationFailed` when the file itself is unusable."""
     book = _open(data)
@@ -227,8 +230,11 @@ def parse_workbook(data: bytes, districts: DistrictBook, *, today: date, max_row
     except ValidationFailed:
         raise
     except Exception as exc:  # openpyxl parses sheets lazily; a broken sheet surfaces here
-        raise _file_error("file.unreadable", f"the workbook could not be read ({type(exc).__name__})",
-                          "open the file in Excel or WPS and save it again as .xlsx") from exc
+        raise _file_error(
+            "file.unreadable",
+            f"the workbook could not be read ({type(exc).__name__})",
+            "open the file in Excel or WPS and save it again as .xlsx",
+        ) from exc
     finally:
         book.close()
 
@@ -256,11 +262,17 @@ def _data_rows(book: WorkbookType) -> tuple[Iterator[tuple[object, ...]], dict[s
     columns = _header_map(next(rows, ()))
     missing = [c.header for c in COLUMNS if c.required and c.key not in columns]
     if missing and name != SHEET_NAME:
-        raise _file_error("file.missing_sheet", f"the workbook has no sheet named {SHEET_NAME}",
-                          "use the import template and fill in its first sheet")
+        raise _file_error(
+            "file.missing_sheet",
+            f"the workbook has no sheet named {SHEET_NAME}",
+            "use the import template and fill in its first sheet",
+        )
     if missing:
-        raise _file_error("file.missing_column", "required column(s) missing: " + ", ".join(missing),
-                          "keep the template's header row (row 1) unchanged")
+        raise _file_error(
+            "file.missing_column",
+            "required column(s) missing: " + ", ".join(missing),
+            "keep the template's header row (row 1) unchanged",
+        )
     return rows, columns
 
 
@@ -273,8 +285,9 @@ def _header_map(header: tuple[object, ...]) -> dict[str, int]:
     return columns
 
 
-def _parse_rows(rows: Iterator[tuple[object, ...]], columns: dict[str, int], districts: DistrictBook,
-                *, today: date, max_rows: int) -> ParsedSheet:
+def _parse_rows(
+    rows: Iterator[tuple[object, ...]], columns: dict[str, int], districts: DistrictBook, *, today: date, max_rows: int
+) -> ParsedSheet:
     valid: list[tuple[int, EnterpriseInput]] = []
     errors: list[RowError] = []
     first_seen: dict[str, int] = {}
@@ -284,40 +297,58 @@ def _parse_rows(rows: Iterator[tuple[object, ...]], columns: dict[str, int], dis
             continue
         total += 1
         if total > max_rows:
-            raise _file_error("file.too_many_rows", f"the file has more than {max_rows} data rows",
-                              "split it into several files and import them one by one")
+            raise _file_error(
+                "file.too_many_rows",
+                f"the file has more than {max_rows} data rows",
+                "split it into several files and import them one by one",
+            )
         cells = {key: row[i] if i < len(row) else None for key, i in columns.items()}
         data, row_errors = _parse_row(number, cells, districts, today)
         first = first_seen.setdefault(data.uscc, number) if data.uscc else number
         if first != number:
-            row_errors.insert(0, RowError(number, _BY_KEY["uscc"].header, "uscc.duplicate_in_file",
-                                          f"USCC {data.uscc} already appears in row {first}; keep one row per enterprise"))
+            row_errors.insert(
+                0,
+                RowError(
+                    number,
+                    _BY_KEY["uscc"].header,
+                    "uscc.duplicate_in_file",
+                    f"USCC {data.uscc} already appears in row {first}; keep one row per enterprise",
+                ),
+            )
         errors.extend(row_errors)
         if not row_errors:
             valid.append((number, data))
     return ParsedSheet(valid=valid, errors=errors, total_rows=total)
 
 
-def _parse_row(number: int, cells: dict[str, object], districts: DistrictBook,
-               today: date) -> tuple[EnterpriseInput, list[RowError]]:
+def _parse_row(
+    number: int, cells: dict[str, object], districts: DistrictBook, today: date
+) -> tuple[EnterpriseInput, list[RowError]]:
     text = {c.key: _text(cells.get(c.key)) for c in COLUMNS}
-    problems = {c.key: FieldError(c.key, f"{c.key}.required", f"{c.header_en} is required",
-                                  f"fill in column {c.header}")
-                for c in COLUMNS if c.required and not text[c.key]}
+    problems = {
+        c.key: FieldError(c.key, f"{c.key}.required", f"{c.header_en} is required", f"fill in column {c.header}")
+        for c in COLUMNS
+        if c.required and not text[c.key]
+    }
     roles = _attempt("roles", _parse_roles, text["roles"], frozenset[EnterpriseRole](), problems)
     registered_on = _attempt("registered_on", _parse_date, cells.get("registered_on"), today, problems)
     status = _attempt("status", _parse_status, text["status"], EnterpriseStatus.ACTIVE, problems)
     city_code = _resolve_city(text["city"], districts)
     data = EnterpriseInput(
-        uscc=text["uscc"], name=text["name"], city_code=city_code,
+        uscc=text["uscc"],
+        name=text["name"],
+        city_code=city_code,
         district_code=_resolve_district(text["district"], city_code, districts),
-        roles=roles, registered_on=registered_on, customs_code=text["customs_code"] or None,
-        name_en=text["name_en"] or None, park=text["park"] or None, status=status,
+        roles=roles,
+        registered_on=registered_on,
+        customs_code=text["customs_code"] or None,
+        name_en=text["name_en"] or None,
+        park=text["park"] or None,
+        status=status,
     )
     for error in validate_enterprise(data, districts, today=today):
         problems.setdefault(_PATH_TO_KEY.get(error.path, error.path), error)
-    order = [c.key for c in COLUMNS]
-    keys = sorted(problems, key=lambda k: order.index(k) if k in order else len(order))
+    keys = sorted(problems, key=lambda k: _ORDER.get(k, len(_ORDER)))
     return data, [_row_error(number, key, problems[key]) for key in keys]
 
 
@@ -334,7 +365,7 @@ def _attempt(key: str, parse: Callable[[_T], _R], raw: _T, default: _R, problems
     try:
         return parse(raw)
     except _CellError as exc:
-        problems[key] = FieldError(key, exc.code, exc.message)
+        problems[key] = FieldError(key, *exc.args)
         return default
 
 
@@ -355,9 +386,16 @@ def _parse_roles(text: str) -> frozenset[EnterpriseRole]:
     tokens = [t.strip() for t in _ROLE_SEPARATORS.split(text) if t.strip()]
     unknown = [t for t in tokens if t not in _ROLE_BY_TEXT and t.lower() not in _ROLE_BY_TEXT]
     if unknown:
-        raise _CellError("roles.unknown", "unknown role " + ", ".join(repr(t) for t in unknown)
-                         + "; use " + "、".join(ROLE_LABELS.values()) + " or their codes ("
-                         + ", ".join(r.value for r in EnterpriseRole) + "), separated by 、")
+        raise _CellError(
+            "roles.unknown",
+            "unknown role "
+            + ", ".join(repr(t) for t in unknown)
+            + "; use "
+            + "、".join(ROLE_LABELS.values())
+            + " or their codes ("
+            + ", ".join(r.value for r in EnterpriseRole)
+            + "), separated by 、",
+        )
     return frozenset(_ROLE_BY_TEXT.get(t) or _ROLE_BY_TEXT[t.lower()] for t in tokens)
 
 
@@ -366,8 +404,11 @@ def _parse_status(text: str) -> EnterpriseStatus:
         return EnterpriseStatus.ACTIVE
     status = _STATUS_BY_TEXT.get(text) or _STATUS_BY_TEXT.get(text.lower())
     if status is None:
-        raise _CellError("status.unknown", f"unknown status {text!r}; use 正常, 暂停 or 注销 "
-                         "(or active, suspended, cancelled), or leave it empty for 正常")
+        raise _CellError(
+            "status.unknown",
+            f"unknown status {text!r}; use 正常, 暂停 or 注销 "
+            "(or active, suspended, cancelled), or leave it empty for 正常",
+        )
     return status
 
 
@@ -377,14 +418,14 @@ def _parse_date(value: object) -> date:
     if isinstance(value, date):
         return value
     text = _text(value)
-    match = _TEXT_DATE.fullmatch(text)
     try:
-        if match is None:
-            raise ValueError(text)
-        return date(int(match[1]), int(match[2]), int(match[3]))
+        return datetime.strptime(text.replace("/", "-"), "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar date, no time zone
     except ValueError:
-        raise _CellError("registered_on.invalid", f"registration date {text!r} is not a valid date; "
-                         "type it as YYYY-MM-DD (e.g. 2024-03-15) or use an Excel date cell") from None
+        raise _CellError(
+            "registered_on.invalid",
+            f"registration date {text!r} is not a valid date; "
+            "type it as YYYY-MM-DD (e.g. 2024-03-15) or use an Excel date cell",
+        ) from None
 
 
 def _resolve_city(text: str, districts: DistrictBook) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["make_engine", "is_sqlite"]
+__all__ = ["is_sqlite", "make_engine"]
 
 
 def is_sqlite(url: str) -> bool:

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-__all__ = ["alembic_config", "upgrade", "downgrade", "current_revision", "head_revision"]
+__all__ = ["alembic_config", "current_revision", "downgrade", "head_revision", "upgrade"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -73,8 +73,9 @@ class SqlEnterpriseRepository:
         found: set[str] = set()
         for start in range(0, len(wanted), 500):  # stay under bind-parameter limits
             chunk = wanted[start : start + 500]
-            found.update(self.conn.execute(
-                select(t.enterprises.c.uscc).where(t.enterprises.c.uscc.in_(chunk))).scalars())
+            found.update(
+                self.conn.execute(select(t.enterprises.c.uscc).where(t.enterprises.c.uscc.in_(chunk))).scalars()
+            )
         return found
 
     def add(self, data: EnterpriseInput, now: datetime) -> Enterprise:
@@ -88,9 +89,10 @@ class SqlEnterpriseRepository:
     def add_many(self, rows: list[EnterpriseInput], now: datetime) -> list[Enterprise]:
         if not rows:
             return []
-        self.conn.execute(insert(t.enterprises), [
-            _enterprise_values(r) | {"version": 1, "created_at": now, "updated_at": now} for r in rows
-        ])
+        self.conn.execute(
+            insert(t.enterprises),
+            [_enterprise_values(r) | {"version": 1, "created_at": now, "updated_at": now} for r in rows],
+        )
         by_uscc = {e.uscc: e for e in self._by_usccs([r.uscc for r in rows])}
         return [by_uscc[r.uscc] for r in rows]
 
@@ -103,32 +105,45 @@ class SqlEnterpriseRepository:
         # Optimistic lock: the stored version must be the one the edit started from.
         result = self.conn.execute(
             update(t.enterprises)
-            .where(and_(t.enterprises.c.id == enterprise.id,
-                        t.enterprises.c.version == enterprise.version - 1))
+            .where(and_(t.enterprises.c.id == enterprise.id, t.enterprises.c.version == enterprise.version - 1))
             .values(**_enterprise_values(enterprise), version=enterprise.version, updated_at=now)
         )
         if result.rowcount != 1:
             raise StaleWrite(f"enterprise {enterprise.id} was changed by someone else")
 
+    def count_by(self, query: EnterpriseQuery, field: str) -> dict[str, int]:
+        """Counts per value of ``field`` (city_code, district_code or status) within the query."""
+        column = t.enterprises.c[field]
+        rows = self.conn.execute(select(column, func.count()).where(self._where(query)).group_by(column))
+        return {str(value): int(n) for value, n in rows}
+
     def search(self, query: EnterpriseQuery) -> tuple[list[Enterprise], int]:
+        c = t.enterprises.c
+        where = self._where(query)
+        total = self.conn.execute(select(func.count()).select_from(t.enterprises).where(where)).scalar_one()
+        rows = self.conn.execute(
+            select(t.enterprises).where(where).order_by(c.id).offset(query.offset).limit(query.limit)
+        )
+        return [_enterprise(r) for r in rows], total
+
+    def _where(self, query: EnterpriseQuery) -> Any:
         c = t.enterprises.c
         conds: list[Any] = []
         if query.text:
             like = f"%{query.text}%"
             conds.append(or_(c.name.like(like), c.uscc.like(like), c.name_en.like(like)))
-        for column, value in ((c.city_code, query.city_code), (c.district_code, query.district_code),
-                              (c.id, query.only_id)):
+        for column, value in (
+            (c.city_code, query.city_code),
+            (c.district_code, query.district_code),
+            (c.id, query.only_id),
+        ):
             if value is not None:
                 conds.append(column == value)
         if query.role is not None:
             conds.append(c.roles.like(f"%,{query.role.value},%"))
         if query.status is not None:
             conds.append(c.status == query.status.value)
-        where = and_(True, *conds)
-        total = self.conn.execute(select(func.count()).select_from(t.enterprises).where(where)).scalar_one()
-        rows = self.conn.execute(
-            select(t.enterprises).where(where).order_by(c.id).offset(query.offset).limit(query.limit))
-        return [_enterprise(r) for r in rows], total
+        return and_(True, *conds)
 
 
 class StaleWrite(Exception):
@@ -137,9 +152,15 @@ class StaleWrite(Exception):
 
 def _user(row: Any) -> User:
     return User(
-        id=row.id, username=row.username, display_name=row.display_name, role=Role(row.role),
-        password_hash=row.password_hash, enterprise_id=row.enterprise_id, city_code=row.city_code,
-        district_code=row.district_code, is_active=row.is_active,
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        password_hash=row.password_hash,
+        enterprise_id=row.enterprise_id,
+        city_code=row.city_code,
+        district_code=row.district_code,
+        is_active=row.is_active,
     )
 
 
@@ -157,10 +178,15 @@ class SqlUserRepository:
 
     def add(self, user: User, now: datetime) -> User:
         values = {
-            "username": user.username, "display_name": user.display_name, "role": user.role.value,
-            "password_hash": user.password_hash, "enterprise_id": user.enterprise_id,
-            "city_code": user.city_code, "district_code": user.district_code,
-            "is_active": user.is_active, "created_at": now,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role.value,
+            "password_hash": user.password_hash,
+            "enterprise_id": user.enterprise_id,
+            "city_code": user.city_code,
+            "district_code": user.district_code,
+            "is_active": user.is_active,
+            "created_at": now,
         }
         key = self.conn.execute(insert(t.users).values(**values)).inserted_primary_key
         assert key is not None
@@ -182,8 +208,11 @@ class SqlCredentialRepository:
         self.conn = conn
 
     def add_session(self, digest: str, user_id: int, csrf: str, now: datetime, expires: datetime) -> None:
-        self.conn.execute(insert(t.web_sessions).values(
-            digest=digest, user_id=user_id, csrf_token=csrf, created_at=now, expires_at=expires))
+        self.conn.execute(
+            insert(t.web_sessions).values(
+                digest=digest, user_id=user_id, csrf_token=csrf, created_at=now, expires_at=expires
+            )
+        )
 
     def session(self, digest: str, now: datetime) -> tuple[int, str] | None:
         row = self.conn.execute(select(t.web_sessions).where(t.web_sessions.c.digest == digest)).first()
@@ -195,15 +224,17 @@ class SqlCredentialRepository:
         self.conn.execute(delete(t.web_sessions).where(t.web_sessions.c.digest == digest))
 
     def add_token(self, user_id: int, name: str, digest: str, hint: str, now: datetime) -> int:
-        key = self.conn.execute(insert(t.api_tokens).values(
-            user_id=user_id, name=name, token_digest=digest, hint=hint, created_at=now)).inserted_primary_key
+        key = self.conn.execute(
+            insert(t.api_tokens).values(user_id=user_id, name=name, token_digest=digest, hint=hint, created_at=now)
+        ).inserted_primary_key
         assert key is not None
         return int(key[0])
 
     def token_user(self, digest: str, now: datetime) -> int | None:
         c = t.api_tokens.c
-        row = self.conn.execute(select(c.id, c.user_id).where(
-            and_(c.token_digest == digest, c.revoked_at.is_(None)))).first()
+        row = self.conn.execute(
+            select(c.id, c.user_id).where(and_(c.token_digest == digest, c.revoked_at.is_(None)))
+        ).first()
         if row is None:
             return None
         self.conn.execute(update(t.api_tokens).where(c.id == row.id).values(last_used_at=now))
@@ -211,14 +242,20 @@ class SqlCredentialRepository:
 
     def tokens_of(self, user_id: int) -> list[dict[str, Any]]:
         c = t.api_tokens.c
-        rows = self.conn.execute(select(c.id, c.name, c.hint, c.created_at, c.last_used_at, c.revoked_at)
-                                 .where(c.user_id == user_id).order_by(c.id))
+        rows = self.conn.execute(
+            select(c.id, c.name, c.hint, c.created_at, c.last_used_at, c.revoked_at)
+            .where(c.user_id == user_id)
+            .order_by(c.id)
+        )
         return [dict(r._mapping) for r in rows]
 
     def revoke_token(self, user_id: int, token_id: int, now: datetime) -> bool:
         c = t.api_tokens.c
-        result = self.conn.execute(update(t.api_tokens).where(
-            and_(c.id == token_id, c.user_id == user_id, c.revoked_at.is_(None))).values(revoked_at=now))
+        result = self.conn.execute(
+            update(t.api_tokens)
+            .where(and_(c.id == token_id, c.user_id == user_id, c.revoked_at.is_(None)))
+            .values(revoked_at=now)
+        )
         return result.rowcount == 1
 
     def record_failure(self, username: str, client: str, now: datetime) -> None:
@@ -226,10 +263,10 @@ class SqlCredentialRepository:
 
     def failures_since(self, username: str, client: str, since: datetime) -> tuple[int, int]:
         c = t.login_failures.c
-        by_user = self.conn.execute(select(func.count()).where(
-            and_(c.username == username, c.at >= since))).scalar_one()
-        by_client = self.conn.execute(select(func.count()).where(
-            and_(c.client == client, c.at >= since))).scalar_one()
+        by_user = self.conn.execute(
+            select(func.count()).where(and_(c.username == username, c.at >= since))
+        ).scalar_one()
+        by_client = self.conn.execute(select(func.count()).where(and_(c.client == client, c.at >= since))).scalar_one()
         return int(by_user), int(by_client)
 
     def clear_failures(self, username: str) -> None:
@@ -237,8 +274,18 @@ class SqlCredentialRepository:
 
 
 def _event(row: Any) -> AuditEvent:
-    return AuditEvent(row.seq, row.occurred_at, row.actor, row.action, row.subject_type,
-                      row.subject_id, row.before, row.after, row.prev_hash, row.hash)
+    return AuditEvent(
+        row.seq,
+        row.occurred_at,
+        row.actor,
+        row.action,
+        row.subject_type,
+        row.subject_id,
+        row.before,
+        row.after,
+        row.prev_hash,
+        row.hash,
+    )
 
 
 class SqlAuditLog:
@@ -254,8 +301,18 @@ class SqlAuditLog:
         before, after = canonical_json(draft.before), canonical_json(draft.after)
         fields = fields_of(draft.actor, draft.action, draft.subject_type, draft.subject_id, before, after)
         digest = event_hash(prev, seq, occurred_at, fields)
-        event = AuditEvent(seq, occurred_at, draft.actor, draft.action, draft.subject_type,
-                           draft.subject_id, before, after, prev, digest)
+        event = AuditEvent(
+            seq,
+            occurred_at,
+            draft.actor,
+            draft.action,
+            draft.subject_type,
+            draft.subject_id,
+            before,
+            after,
+            prev,
+            digest,
+        )
         self.conn.execute(insert(t.audit_events).values(**event.__dict__))
         if head:
             self.conn.execute(update(t.audit_head).where(t.audit_head.c.id == 1).values(seq=seq, hash=digest))
@@ -266,8 +323,9 @@ class SqlAuditLog:
     def events(self, batch: int = 5000) -> Iterator[AuditEvent]:
         last = 0
         while True:
-            rows = self.conn.execute(select(t.audit_events).where(t.audit_events.c.seq > last)
-                                     .order_by(t.audit_events.c.seq).limit(batch)).all()
+            rows = self.conn.execute(
+                select(t.audit_events).where(t.audit_events.c.seq > last).order_by(t.audit_events.c.seq).limit(batch)
+            ).all()
             if not rows:
                 return
             yield from (_event(r) for r in rows)
@@ -277,8 +335,17 @@ class SqlAuditLog:
         row = self.conn.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).first()
         return (row.seq, row.hash) if row else None
 
+    def recent(self, limit: int) -> list[AuditEvent]:
+        """The newest events of any subject, newest first."""
+        rows = self.conn.execute(select(t.audit_events).order_by(t.audit_events.c.seq.desc()).limit(limit))
+        return [_event(r) for r in rows]
+
     def for_subject(self, subject_type: str, subject_id: str, limit: int = 50) -> list[AuditEvent]:
         c = t.audit_events.c
-        rows = self.conn.execute(select(t.audit_events).where(
-            and_(c.subject_type == subject_type, c.subject_id == subject_id)).order_by(c.seq.desc()).limit(limit))
+        rows = self.conn.execute(
+            select(t.audit_events)
+            .where(and_(c.subject_type == subject_type, c.subject_id == subject_id))
+            .order_by(c.seq.desc())
+            .limit(limit)
+        )
         return [_event(r) for r in rows]

@@ -43,8 +43,9 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self._conn)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         assert self._conn is not None
         try:
             if self._conn.in_transaction():

@@ -12,16 +12,14 @@ url = config.get_main_option("sqlalchemy.url")
 assert url, "cbec.storage.migrate sets sqlalchemy.url"
 
 if context.is_offline_mode():
-    context.configure(url=url, target_metadata=metadata, literal_binds=True,
-                      render_as_batch=is_sqlite(url))
+    context.configure(url=url, target_metadata=metadata, literal_binds=True, render_as_batch=is_sqlite(url))
     with context.begin_transaction():
         context.run_migrations()
 else:
     engine = make_engine(url)
     with engine.connect() as connection:
         # SQLite cannot ALTER most things in place; batch mode rebuilds tables instead.
-        context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=is_sqlite(url))
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=is_sqlite(url))
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

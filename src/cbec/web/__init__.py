@@ -1,0 +1,1 @@
+"""Web entry point: FastAPI app with server-rendered pages (Jinja2 + htmx) and a JSON API."""

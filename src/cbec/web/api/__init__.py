@@ -1,0 +1,10 @@
+"""The JSON API under /api/v1 (token or session authentication)."""
+
+from fastapi import APIRouter
+
+from cbec.web.api import enterprises, identity, reference
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(identity.router)
+router.include_router(enterprises.router)
+router.include_router(reference.router)

@@ -1,0 +1,70 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from cbec import __version__
+from cbec.bootstrap import Platform
+from cbec.kernel.errors import FieldError, ValidationFailed
+from cbec.web import errors
+from cbec.web.api import router as api_router
+from cbec.web.pages import router as pages_router
+from cbec.web.templating import render
+
+STATIC = Path(__file__).parent / "static"
+UPLOAD_PATHS = ("/enterprises/import", "/api/v1/enterprises/import")
+
+# Pages load only our own scripts and styles; nothing may frame them.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+def create_app(platform: Platform) -> FastAPI:
+    # The interactive docs UI would load scripts from a CDN; the schema itself is served.
+    app = FastAPI(title="cbec API", version=__version__, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.platform = platform
+    errors.install(app)
+    limit = platform.settings.max_upload_bytes
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Refuse an oversized upload from its declared length, before reading a byte of it.
+        if request.method == "POST" and request.url.path in UPLOAD_PATHS:
+            declared = request.headers.get("content-length")
+            if declared is None or not declared.isdigit() or int(declared) > limit + 64 * 1024:
+                return _too_large(request, limit)
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    return app
+
+
+def _too_large(request: Request, limit: int) -> Response:
+    error = ValidationFailed(
+        [
+            FieldError(
+                "file",
+                "file.too_large",
+                f"the upload is larger than the limit of {limit} bytes",
+                "split the file into smaller workbooks",
+            )
+        ]
+    )
+    if request.url.path.startswith("/api/"):
+        return JSONResponse(error.as_dict(), status_code=413)
+    return render(request, "error.html", {"status": 413, "error": error}, status_code=413)

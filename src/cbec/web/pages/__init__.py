@@ -1,0 +1,10 @@
+"""Server-rendered pages (Jinja2 + htmx)."""
+
+from fastapi import APIRouter
+
+from cbec.web.pages import account, enterprises, home
+
+router = APIRouter(include_in_schema=False)
+router.include_router(account.router)
+router.include_router(home.router)
+router.include_router(enterprises.router)
