@@ -29,10 +29,12 @@ def _postgres_base_url() -> str:
         return url
     if os.environ.get("CBEC_SKIP_PG") == "1":
         pytest.skip(f"CBEC_SKIP_PG=1 and {PG_ENV} is not set: PostgreSQL tests skipped on request")
-    pytest.fail(f"{PG_ENV} is not set: run the tests with `make test` (it starts a throw-away "
-                "PostgreSQL), or start one with scripts/pg.sh start and export "
-                f"{PG_ENV}=$(scripts/pg.sh url); set CBEC_SKIP_PG=1 to skip PostgreSQL on purpose",
-                pytrace=False)
+    pytest.fail(
+        f"{PG_ENV} is not set: run the tests with `make test` (it starts a throw-away "
+        "PostgreSQL), or start one with scripts/pg.sh start and export "
+        f"{PG_ENV}=$(scripts/pg.sh url); set CBEC_SKIP_PG=1 to skip PostgreSQL on purpose",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -25,9 +26,14 @@ ADMIN = Principal(1, "admin", Role.CITY_ADMIN, city_code="330100")
 
 
 def enterprise_input(n: int, name: str | None = None) -> EnterpriseInput:
-    return EnterpriseInput(uscc=uscc_with_check(f"91330100MA{n:07d}"), name=name or f"审计测试有限公司{n}",
-                           city_code="330100", district_code="330108", roles=frozenset({EnterpriseRole.EBC}),
-                           registered_on=date(2021, 9, 1))
+    return EnterpriseInput(
+        uscc=uscc_with_check(f"91330100MA{n:07d}"),
+        name=name or f"审计测试有限公司{n}",
+        city_code="330100",
+        district_code="330108",
+        roles=frozenset({EnterpriseRole.EBC}),
+        registered_on=date(2021, 9, 1),
+    )
 
 
 def make_changes(platform: Platform) -> None:
@@ -65,7 +71,7 @@ def test_changes_verify_with_the_exact_event_count(platform: Platform, count_row
         assert uow.audit.head() == (5, events[-1].hash)
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert [e.action for e in events] == ["enterprise.create"] * 3 + ["enterprise.update"] * 2
-    assert all(e.prev_hash == p.hash for p, e in zip(events, events[1:], strict=False))
+    assert all(e.prev_hash == p.hash for p, e in itertools.pairwise(events))
     assert {e.occurred_at for e in events} == {"2024-11-26T02:00:00.000000+00:00"}
 
 
@@ -97,15 +103,13 @@ def test_deleting_the_newest_event_is_detected_by_the_head(platform: Platform) -
     sql(platform, "DELETE FROM audit_events WHERE seq = 5")
     report = check(platform)
     assert (report.ok, report.checked, report.first_bad_seq) == (False, 4, 5)
-    assert report.problem == ("the chain head records event 5 but the last stored event is 4: "
-                              "events were removed")
+    assert report.problem == ("the chain head records event 5 but the last stored event is 4: events were removed")
 
 
 def test_a_failed_service_call_adds_no_event(platform: Platform, count_rows: CountRows) -> None:
     make_changes(platform)
     with platform.uow() as uow, pytest.raises(ValidationFailed):
-        create_enterprise(uow, ADMIN, replace(enterprise_input(9), uscc="91330100MA000000I9"),
-                          platform.districts)
+        create_enterprise(uow, ADMIN, replace(enterprise_input(9), uscc="91330100MA000000I9"), platform.districts)
     assert (count_rows("audit_events"), count_rows("enterprises")) == (5, 3)
     assert check(platform).as_dict() == {"ok": True, "checked": 5, "first_bad_seq": None, "problem": None}
 
@@ -163,9 +167,12 @@ def _wait_for_lock_waiter(platform: Platform, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with platform.engine.connect() as conn:
-            waiting = conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")).scalar_one()
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
         if waiting:
             return
         time.sleep(0.02)
@@ -173,9 +180,14 @@ def _wait_for_lock_waiter(platform: Platform, timeout: float = 10.0) -> None:
 
 
 @ON_POSTGRESQL
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "bug: on an empty trail there is no audit_head row for SELECT ... FOR UPDATE to lock, so two "
-    "first writers both take seq 1 and the later one fails with a unique violation on pk_audit_events"))
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "bug: on an empty trail there is no audit_head row for SELECT ... FOR UPDATE to lock, so two "
+        "first writers both take seq 1 and the later one fails with a unique violation on pk_audit_events"
+    ),
+)
 def test_two_first_writers_on_an_empty_trail_both_succeed(platform: Platform, count_rows: CountRows) -> None:
     failures: list[BaseException] = []
 

@@ -40,8 +40,11 @@ def make_user(platform: Platform, username: str = "zhang.san", role: str = "city
     if not scope and role != "enterprise":
         scope = {"city_code": "330100"}
     with platform.uow() as uow:
-        return create_user(uow, NewUser(username, "张三", role, PASSWORD, **scope),  # type: ignore[arg-type]
-                           platform.districts)
+        return create_user(
+            uow,
+            NewUser(username, "张三", role, PASSWORD, **scope),  # type: ignore[arg-type]
+            platform.districts,
+        )
 
 
 def refused(platform: Platform, new: NewUser) -> list[tuple[str, str]]:
@@ -60,7 +63,12 @@ def sign_in(platform: Platform, password: str = PASSWORD, username: str = "zhang
 def test_create_user_stores_an_argon2_hash_and_audits(platform: Platform, count_rows: CountRows) -> None:
     user = make_user(platform)
     assert (user.username, user.role, user.city_code, user.district_code, user.enterprise_id) == (
-        "zhang.san", Role.CITY_ADMIN, "330100", None, None)
+        "zhang.san",
+        Role.CITY_ADMIN,
+        "330100",
+        None,
+        None,
+    )
     with platform.engine.connect() as conn:
         stored = conn.execute(select(t.users.c.password_hash)).scalar_one()
     assert stored.startswith("$argon2id$")
@@ -69,37 +77,58 @@ def test_create_user_stores_an_argon2_hash_and_audits(platform: Platform, count_
     with platform.uow(read_only=True) as uow:
         [event] = list(uow.audit.events())
     assert (event.action, event.subject_type, event.subject_id, event.actor) == (
-        "user.create", "user", str(user.id), "system")
+        "user.create",
+        "user",
+        str(user.id),
+        "system",
+    )
     assert PASSWORD not in (event.after or "")
 
 
 def test_unknown_role_is_refused(platform: Platform, count_rows: CountRows) -> None:
     assert refused(platform, NewUser("li.si", "李四", "nonsense", PASSWORD, city_code="330100")) == [
-        ("role", "role.unknown")]
+        ("role", "role.unknown")
+    ]
     assert (count_rows("users"), count_rows("audit_events")) == (0, 0)
 
 
 def test_role_binding_is_checked(platform: Platform, count_rows: CountRows) -> None:
     assert refused(platform, NewUser("li.si", "李四", "enterprise", PASSWORD)) == [("role", "role.binding")]
     assert refused(platform, NewUser("li.si", "李四", "district_officer", PASSWORD, city_code="330100")) == [
-        ("role", "role.binding")]
-    assert refused(platform, NewUser("li.si", "李四", "city_admin", PASSWORD, city_code="330100",
-                                     district_code="330108")) == [("role", "role.binding")]
+        ("role", "role.binding")
+    ]
+    assert refused(
+        platform, NewUser("li.si", "李四", "city_admin", PASSWORD, city_code="330100", district_code="330108")
+    ) == [("role", "role.binding")]
     assert refused(platform, NewUser("li.si", "李四", "enterprise", PASSWORD, enterprise_id=42)) == [
-        ("enterprise_id", "enterprise.unknown")]
-    assert refused(platform, NewUser("li.si", "李四", "district_officer", PASSWORD, city_code="330100",
-                                     district_code="440104")) == [("district_code", "district.unknown")]
+        ("enterprise_id", "enterprise.unknown")
+    ]
+    assert refused(
+        platform, NewUser("li.si", "李四", "district_officer", PASSWORD, city_code="330100", district_code="440104")
+    ) == [("district_code", "district.unknown")]
     assert refused(platform, NewUser("x", "短", "auditor", "short", city_code="999999")) == [
-        ("username", "username.invalid"), ("password", "password.too_short"), ("city_code", "city.unknown")]
+        ("username", "username.invalid"),
+        ("password", "password.too_short"),
+        ("city_code", "city.unknown"),
+    ]
     assert (count_rows("users"), count_rows("audit_events")) == (0, 0)
 
 
 def test_enterprise_user_bound_to_a_stored_enterprise(platform: Platform) -> None:
     with platform.uow() as uow:
-        enterprise = create_enterprise(uow, SYSTEM, EnterpriseInput(
-            uscc=uscc_with_check("91330100MA0000001"), name="绑定测试有限公司", city_code="330100",
-            district_code="330108", roles=frozenset({EnterpriseRole.EBC}), registered_on=date(2020, 1, 2)),
-            platform.districts)
+        enterprise = create_enterprise(
+            uow,
+            SYSTEM,
+            EnterpriseInput(
+                uscc=uscc_with_check("91330100MA0000001"),
+                name="绑定测试有限公司",
+                city_code="330100",
+                district_code="330108",
+                roles=frozenset({EnterpriseRole.EBC}),
+                registered_on=date(2020, 1, 2),
+            ),
+            platform.districts,
+        )
     user = make_user(platform, "ent.user", "enterprise", enterprise_id=enterprise.id)
     assert (user.role, user.enterprise_id) == (Role.ENTERPRISE, enterprise.id)
     assert user.principal().enterprise_id == enterprise.id
@@ -116,8 +145,9 @@ def test_username_taken_is_a_conflict(platform: Platform, count_rows: CountRows)
 def test_only_a_city_admin_may_create_users(platform: Platform, count_rows: CountRows) -> None:
     auditor = make_user(platform, "shen.ji", "auditor").principal()
     with platform.uow() as uow, pytest.raises(PermissionDenied):
-        create_user(uow, NewUser("li.si", "李四", "auditor", PASSWORD, city_code="330100"), platform.districts,
-                    actor=auditor)
+        create_user(
+            uow, NewUser("li.si", "李四", "auditor", PASSWORD, city_code="330100"), platform.districts, actor=auditor
+        )
     assert count_rows("users") == 1
 
 
@@ -131,12 +161,16 @@ def test_authenticate_accepts_the_right_password_only(platform: Platform, count_
     assert count_rows("login_failures") == 2
     with platform.uow(read_only=True) as uow:
         actions = [(e.action, e.subject_id) for e in uow.audit.events()]
-    assert actions == [("user.create", str(user.id)), ("auth.sign_in_failed", "zhang.san"),
-                       ("auth.sign_in_failed", "nobody")]
+    assert actions == [
+        ("user.create", str(user.id)),
+        ("auth.sign_in_failed", "zhang.san"),
+        ("auth.sign_in_failed", "nobody"),
+    ]
 
 
 def test_lock_out_after_five_failures_until_the_window_passes(
-        platform: Platform, fixed_clock: FixedClock, count_rows: CountRows) -> None:
+    platform: Platform, fixed_clock: FixedClock, count_rows: CountRows
+) -> None:
     make_user(platform)
     for _ in range(5):
         with pytest.raises(AuthenticationFailed):
@@ -187,7 +221,8 @@ def test_an_expired_session_resolves_to_none(platform: Platform, fixed_clock: Fi
 
 
 def test_api_tokens_are_stored_as_digests_and_can_be_revoked(
-        platform: Platform, fixed_clock: FixedClock, count_rows: CountRows) -> None:
+    platform: Platform, fixed_clock: FixedClock, count_rows: CountRows
+) -> None:
     user = make_user(platform, "partner.api", "partner")
     with platform.uow() as uow:
         token = issue_token(uow, user.principal(), "  customs bridge ")

@@ -28,9 +28,14 @@ def parse(platform: Platform, content: bytes) -> ParsedSheet:
 
 
 def small_row(n: int, district: str = BINJIANG) -> EnterpriseInput:
-    return EnterpriseInput(uscc=uscc_with_check(f"91{HANGZHOU}MA{n:07d}"), name=f"导入测试有限公司{n}",
-                           city_code=HANGZHOU, district_code=district,
-                           roles=frozenset({EnterpriseRole.LOGISTICS}), registered_on=date(2022, 1, 4))
+    return EnterpriseInput(
+        uscc=uscc_with_check(f"91{HANGZHOU}MA{n:07d}"),
+        name=f"导入测试有限公司{n}",
+        city_code=HANGZHOU,
+        district_code=district,
+        roles=frozenset({EnterpriseRole.LOGISTICS}),
+        registered_on=date(2022, 1, 4),
+    )
 
 
 def errors_of(report_errors: list[RowError]) -> list[tuple[int, str, str]]:
@@ -45,7 +50,8 @@ def test_the_generated_file_has_1000_rows_and_exactly_three_bad_ones(platform: P
 
 
 def test_bad_rows_refuse_the_whole_file_and_store_nothing(
-        platform: Platform, count_rows: CountRows, bad_workbook: Any) -> None:
+    platform: Platform, count_rows: CountRows, bad_workbook: Any
+) -> None:
     sheet = parse(platform, bad_workbook.content)
     with platform.uow() as uow, pytest.raises(ImportRefused) as caught:
         import_enterprises(uow, SYSTEM, sheet, valid_rows_only=False, source="bad.xlsx")
@@ -54,16 +60,17 @@ def test_bad_rows_refuse_the_whole_file_and_store_nothing(
     assert refused.message == "3 of 1000 rows are invalid; nothing was imported"
     assert errors_of(refused.report.errors) == bad_workbook.expected_errors
     assert [(e.path, e.code) for e in refused.errors] == [
-        ("row 11/统一社会信用代码", "uscc.invalid"), ("row 501/统一社会信用代码", "uscc.duplicate_in_file"),
-        ("row 999/区县/镇街/功能区", "district.unknown")]
+        ("row 11/统一社会信用代码", "uscc.invalid"),
+        ("row 501/统一社会信用代码", "uscc.duplicate_in_file"),
+        ("row 999/区县/镇街/功能区", "district.unknown"),
+    ]
     report = refused.report.as_dict()
     assert (report["total_rows"], report["imported"], report["rejected_rows"]) == (1000, 0, [11, 501, 999])
     assert "row 4" in refused.report.errors[1].message
     assert (count_rows("enterprises"), count_rows("audit_events"), count_rows("audit_head")) == (0, 0, 0)
 
 
-def test_valid_rows_only_stores_the_997_good_rows(
-        platform: Platform, count_rows: CountRows, bad_workbook: Any) -> None:
+def test_valid_rows_only_stores_the_997_good_rows(platform: Platform, count_rows: CountRows, bad_workbook: Any) -> None:
     sheet = parse(platform, bad_workbook.content)
     with platform.uow() as uow:
         report = import_enterprises(uow, SYSTEM, sheet, valid_rows_only=True, source="bad.xlsx")
@@ -81,7 +88,8 @@ def test_valid_rows_only_stores_the_997_good_rows(
     assert json.loads(str(last[0].after)) == {"total_rows": 1000, "imported": 997, "rejected_rows": [11, 501, 999]}
     good = [r for i, r in enumerate(bad_workbook.rows) if i not in (9, 499, 997)]
     assert stored == {r.uscc for r in good}
-    assert fourth is not None and fourth.name == bad_workbook.rows[2].name  # row 4 kept, not row 501
+    assert fourth is not None
+    assert fourth.name == bad_workbook.rows[2].name  # row 4 kept, not row 501
 
 
 def test_a_uscc_already_registered_is_reported_per_row(platform: Platform, count_rows: CountRows) -> None:

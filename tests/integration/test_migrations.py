@@ -10,8 +10,7 @@ from cbec.storage import migrate
 from cbec.storage.db import make_engine
 from cbec.storage.tables import metadata
 
-EXPECTED_TABLES = {"enterprises", "users", "api_tokens", "web_sessions", "login_failures",
-                   "audit_events", "audit_head"}
+EXPECTED_TABLES = {"enterprises", "users", "api_tokens", "web_sessions", "login_failures", "audit_events", "audit_head"}
 
 
 def _tables(url: str) -> dict[str, list[str]]:

@@ -28,9 +28,15 @@ def uscc(n: int, area: str = HANGZHOU) -> str:
 
 
 def enterprise_input(n: int, city: str = HANGZHOU, district: str = BINJIANG, **changes: object) -> EnterpriseInput:
-    data = EnterpriseInput(uscc=uscc(n, city), name=f"测试跨境电子商务有限公司{n}", city_code=city,
-                           district_code=district, roles=frozenset({EnterpriseRole.EBC}),
-                           registered_on=date(2023, 5, 17), customs_code=f"3301{n:06d}")
+    data = EnterpriseInput(
+        uscc=uscc(n, city),
+        name=f"测试跨境电子商务有限公司{n}",
+        city_code=city,
+        district_code=district,
+        roles=frozenset({EnterpriseRole.EBC}),
+        registered_on=date(2023, 5, 17),
+        customs_code=f"3301{n:06d}",
+    )
     return replace(data, **changes)  # type: ignore[arg-type]
 
 
@@ -68,8 +74,9 @@ def events(platform: Platform) -> list[dict[str, object]]:
 
 
 def test_create_then_get_returns_the_stored_record_and_audits_it(platform: Platform, count_rows: CountRows) -> None:
-    data = enterprise_input(1, park="跨境电商产业园", name_en="Test Co., Ltd.",
-                            roles=frozenset({EnterpriseRole.EBC, EnterpriseRole.EBP}))
+    data = enterprise_input(
+        1, park="跨境电商产业园", name_en="Test Co., Ltd.", roles=frozenset({EnterpriseRole.EBC, EnterpriseRole.EBP})
+    )
     created = create(platform, OFFICER, data)
     assert created.id >= 1
     assert created.version == 1
@@ -79,12 +86,21 @@ def test_create_then_get_returns_the_stored_record_and_audits_it(platform: Platf
     assert (got.uscc, got.name, got.city_code, got.district_code) == (data.uscc, data.name, HANGZHOU, BINJIANG)
     assert got.roles == frozenset({EnterpriseRole.EBC, EnterpriseRole.EBP})
     assert (got.registered_on, got.customs_code, got.name_en, got.park) == (
-        date(2023, 5, 17), "3301000001", "Test Co., Ltd.", "跨境电商产业园")
+        date(2023, 5, 17),
+        "3301000001",
+        "Test Co., Ltd.",
+        "跨境电商产业园",
+    )
     assert got.status is EnterpriseStatus.ACTIVE
     assert count_rows("enterprises") == 1
     [event] = events(platform)
     assert (event["seq"], event["actor"], event["action"], event["subject_type"], event["subject_id"]) == (
-        1, "user:2:officer", "enterprise.create", "enterprise", str(created.id))
+        1,
+        "user:2:officer",
+        "enterprise.create",
+        "enterprise",
+        str(created.id),
+    )
     assert event["before"] is None
     assert json.loads(str(event["after"])) == created.snapshot()
 
@@ -150,7 +166,8 @@ def test_listing_pages_and_filters(platform: Platform) -> None:
 
 @pytest.mark.parametrize("reader", [AUDITOR, PARTNER], ids=["auditor", "partner"])
 def test_read_only_roles_read_city_wide_but_cannot_create_or_update(
-        platform: Platform, count_rows: CountRows, reader: Principal) -> None:
+    platform: Platform, count_rows: CountRows, reader: Principal
+) -> None:
     placed = seed(platform)
     assert listing(platform, reader)[1] == 5
     rows, audit = count_rows("enterprises"), count_rows("audit_events")
@@ -196,13 +213,23 @@ def test_invalid_uscc_is_refused_with_its_path(platform: Platform, count_rows: C
 
 
 def test_several_broken_rules_are_reported_together(platform: Platform, count_rows: CountRows) -> None:
-    bad = enterprise_input(1, uscc="123", name=" ", district_code="999999", roles=frozenset(),
-                           registered_on=date(2024, 11, 27), customs_code="abc")
+    bad = enterprise_input(
+        1,
+        uscc="123",
+        name=" ",
+        district_code="999999",
+        roles=frozenset(),
+        registered_on=date(2024, 11, 27),
+        customs_code="abc",
+    )
     with pytest.raises(ValidationFailed) as caught:
         create(platform, SYSTEM, bad)
     assert [(e.path, e.code) for e in caught.value.errors] == [
-        ("uscc", "uscc.invalid"), ("customs_code", "customs_code.invalid"), ("name", "name.required"),
-        ("roles", "roles.required"), ("district_code", "district.unknown"),
+        ("uscc", "uscc.invalid"),
+        ("customs_code", "customs_code.invalid"),
+        ("name", "name.required"),
+        ("roles", "roles.required"),
+        ("district_code", "district.unknown"),
         ("registered_on", "registered_on.future"),
     ]
     assert (count_rows("enterprises"), count_rows("audit_events")) == (0, 0)
@@ -219,7 +246,11 @@ def test_update_writes_one_event_with_before_and_after(platform: Platform, count
     assert (count_rows("enterprises"), count_rows("audit_events")) == (1, 2)
     event = events(platform)[1]
     assert (event["seq"], event["action"], event["actor"], event["subject_id"]) == (
-        2, "enterprise.update", "user:2:officer", str(created.id))
+        2,
+        "enterprise.update",
+        "user:2:officer",
+        str(created.id),
+    )
     before, after = json.loads(str(event["before"])), json.loads(str(event["after"]))
     assert before == created.snapshot()
     assert after == updated.snapshot()
@@ -229,8 +260,7 @@ def test_update_writes_one_event_with_before_and_after(platform: Platform, count
 def test_update_with_no_change_writes_nothing(platform: Platform, count_rows: CountRows) -> None:
     created = create(platform, ADMIN, enterprise_input(1))
     with platform.uow() as uow:
-        same = update_enterprise(uow, ADMIN, created.id, enterprise_input(1), platform.districts,
-                                 expected_version=1)
+        same = update_enterprise(uow, ADMIN, created.id, enterprise_input(1), platform.districts, expected_version=1)
     assert same == created
     assert same.version == 1
     assert count_rows("audit_events") == 1
@@ -241,11 +271,23 @@ def test_update_with_no_change_writes_nothing(platform: Platform, count_rows: Co
 def test_stale_expected_version_is_a_conflict(platform: Platform, count_rows: CountRows) -> None:
     created = create(platform, ADMIN, enterprise_input(1))
     with platform.uow() as uow:
-        update_enterprise(uow, ADMIN, created.id, enterprise_input(1, name="第一次修改有限公司"),
-                          platform.districts, expected_version=1)
+        update_enterprise(
+            uow,
+            ADMIN,
+            created.id,
+            enterprise_input(1, name="第一次修改有限公司"),
+            platform.districts,
+            expected_version=1,
+        )
     with platform.uow() as uow, pytest.raises(Conflict) as caught:
-        update_enterprise(uow, ADMIN, created.id, enterprise_input(1, name="第二次修改有限公司"),
-                          platform.districts, expected_version=1)
+        update_enterprise(
+            uow,
+            ADMIN,
+            created.id,
+            enterprise_input(1, name="第二次修改有限公司"),
+            platform.districts,
+            expected_version=1,
+        )
     assert caught.value.code == "enterprise.stale"
     with platform.uow(read_only=True) as uow:
         stored = get_enterprise(uow, ADMIN, created.id)
@@ -266,12 +308,15 @@ def test_enterprise_user_may_edit_its_details_but_not_officer_fields(platform: P
     own = create(platform, ADMIN, enterprise_input(1))
     user = Principal(9, "ent", Role.ENTERPRISE, enterprise_id=own.id)
     with platform.uow() as uow:
-        updated = update_enterprise(uow, user, own.id, enterprise_input(1, name_en="Own Co., Ltd."),
-                                    platform.districts)
+        updated = update_enterprise(uow, user, own.id, enterprise_input(1, name_en="Own Co., Ltd."), platform.districts)
     assert (updated.name_en, updated.version) == ("Own Co., Ltd.", 2)
     with platform.uow() as uow, pytest.raises(PermissionDenied) as caught:
-        update_enterprise(uow, user, own.id, enterprise_input(1, district_code=XIHU,
-                                                              status=EnterpriseStatus.SUSPENDED),
-                          platform.districts)
+        update_enterprise(
+            uow,
+            user,
+            own.id,
+            enterprise_input(1, district_code=XIHU, status=EnterpriseStatus.SUSPENDED),
+            platform.districts,
+        )
     assert "district_code, status" in caught.value.message
     assert count_rows("audit_events") == 2

@@ -66,6 +66,31 @@ def hash_of(event: AuditEvent) -> str:
     return event_hash(event.prev_hash, event.seq, event.occurred_at, fields)
 
 
+def chain(drafts: list[EventDraft], last_seq: int, prev_hash: str, occurred_at: str) -> list[AuditEvent]:
+    """Number and link ``drafts`` after the event (``last_seq``, ``prev_hash``)."""
+    events: list[AuditEvent] = []
+    for seq, draft in enumerate(drafts, start=last_seq + 1):
+        before, after = canonical_json(draft.before), canonical_json(draft.after)
+        fields = fields_of(draft.actor, draft.action, draft.subject_type, draft.subject_id, before, after)
+        digest = event_hash(prev_hash, seq, occurred_at, fields)
+        events.append(
+            AuditEvent(
+                seq,
+                occurred_at,
+                draft.actor,
+                draft.action,
+                draft.subject_type,
+                draft.subject_id,
+                before,
+                after,
+                prev_hash,
+                digest,
+            )
+        )
+        prev_hash = digest
+    return events
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool

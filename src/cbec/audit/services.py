@@ -9,11 +9,13 @@ from typing import Any, Protocol
 from cbec.audit.model import AuditEvent, ChainReport, EventDraft, verify_chain
 from cbec.identity.model import Principal
 
-__all__ = ["AuditLog", "record", "verify"]
+__all__ = ["AuditLog", "record", "record_many", "verify"]
 
 
 class AuditLog(Protocol):
     def append(self, draft: EventDraft, now: datetime) -> AuditEvent: ...
+
+    def append_many(self, drafts: list[EventDraft], now: datetime) -> list[AuditEvent]: ...
 
     def events(self, batch: int = 5000) -> Iterator[AuditEvent]: ...
 
@@ -39,6 +41,12 @@ def record(
     draft = EventDraft(principal.actor, action, subject_type, str(subject_id), before, after)
     event: AuditEvent = uow.audit.append(draft, uow.clock.now())
     return event
+
+
+def record_many(uow: _HasAudit, drafts: list[EventDraft]) -> list[AuditEvent]:
+    """Several events in one write, e.g. one per row of a bulk import."""
+    events: list[AuditEvent] = uow.audit.append_many(drafts, uow.clock.now())
+    return events
 
 
 def verify(log: AuditLog) -> ChainReport:

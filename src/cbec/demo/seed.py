@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cbec.audit.services import record
+from cbec.audit.model import EventDraft
+from cbec.audit.services import record_many
 from cbec.demo.generator import DemoEnterprise, demo_enterprises
 from cbec.identity.model import SYSTEM, Role
 from cbec.identity.services import NewUser, create_user
@@ -46,8 +47,11 @@ def _as_input(d: DemoEnterprise) -> EnterpriseInput:
 def _seed_enterprises(uow: SqlUnitOfWork, items: list[DemoEnterprise]) -> int:
     fresh = uow.enterprises.existing_usccs(d.uscc for d in items)
     todo = [_as_input(d) for d in items if d.uscc not in fresh]
-    for enterprise in uow.enterprises.add_many(todo, uow.clock.now()):
-        record(uow, SYSTEM, "enterprise.create", "enterprise", enterprise.id, after=enterprise.snapshot())
+    created = uow.enterprises.add_many(todo, uow.clock.now())
+    record_many(
+        uow,
+        [EventDraft(SYSTEM.actor, "enterprise.create", "enterprise", str(e.id), None, e.snapshot()) for e in created],
+    )
     uow.commit()
     return len(todo)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cbec.audit.services import record
+from cbec.audit.model import EventDraft
+from cbec.audit.services import record, record_many
 from cbec.identity.model import Principal
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -171,8 +172,13 @@ def import_enterprises(
     if bad and not valid_rows_only:
         raise ImportRefused(report)
     created = uow.enterprises.add_many(good, uow.clock.now())
-    for enterprise in created:
-        record(uow, principal, "enterprise.create", "enterprise", enterprise.id, after=enterprise.snapshot())
+    record_many(
+        uow,
+        [
+            EventDraft(principal.actor, "enterprise.create", "enterprise", str(e.id), None, e.snapshot())
+            for e in created
+        ],
+    )
     record(
         uow,
         principal,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
-from cbec.audit.model import GENESIS, AuditEvent, EventDraft, canonical_json, event_hash, fields_of
+from cbec.audit.model import GENESIS, AuditEvent, EventDraft, chain
 from cbec.identity.model import Role, User
 from cbec.registry.model import Enterprise, EnterpriseInput, EnterpriseRole, EnterpriseStatus
 from cbec.registry.ports import EnterpriseQuery
@@ -293,32 +293,25 @@ class SqlAuditLog:
         self.conn = conn
 
     def append(self, draft: EventDraft, now: datetime) -> AuditEvent:
+        return self.append_many([draft], now)[0]
+
+    def append_many(self, drafts: list[EventDraft], now: datetime) -> list[AuditEvent]:
+        """Chain ``drafts`` after the head. Locking the head row serialises concurrent writers."""
+        if not drafts:
+            return []
         head = self.conn.execute(
             select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1).with_for_update()
         ).first()
-        seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
-        occurred_at = now.astimezone(UTC).isoformat(timespec="microseconds")
-        before, after = canonical_json(draft.before), canonical_json(draft.after)
-        fields = fields_of(draft.actor, draft.action, draft.subject_type, draft.subject_id, before, after)
-        digest = event_hash(prev, seq, occurred_at, fields)
-        event = AuditEvent(
-            seq,
-            occurred_at,
-            draft.actor,
-            draft.action,
-            draft.subject_type,
-            draft.subject_id,
-            before,
-            after,
-            prev,
-            digest,
-        )
-        self.conn.execute(insert(t.audit_events).values(**event.__dict__))
+        last_seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+        events = chain(drafts, last_seq, prev, now.astimezone(UTC).isoformat(timespec="microseconds"))
+        self.conn.execute(insert(t.audit_events), [e.__dict__ for e in events])
+        newest = events[-1]
         if head:
-            self.conn.execute(update(t.audit_head).where(t.audit_head.c.id == 1).values(seq=seq, hash=digest))
+            stmt = update(t.audit_head).where(t.audit_head.c.id == 1).values(seq=newest.seq, hash=newest.hash)
+            self.conn.execute(stmt)
         else:
-            self.conn.execute(insert(t.audit_head).values(id=1, seq=seq, hash=digest))
-        return event
+            self.conn.execute(insert(t.audit_head).values(id=1, seq=newest.seq, hash=newest.hash))
+        return events
 
     def events(self, batch: int = 5000) -> Iterator[AuditEvent]:
         last = 0
