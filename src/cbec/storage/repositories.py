@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
-from cbec.audit.model import GENESIS, AuditEvent, EventDraft, chain
+from cbec.audit.model import AuditEvent, EventDraft, chain
 from cbec.identity.model import Role, User
 from cbec.registry.model import Enterprise, EnterpriseInput, EnterpriseRole, EnterpriseStatus
 from cbec.registry.ports import EnterpriseQuery
@@ -302,15 +302,13 @@ class SqlAuditLog:
         head = self.conn.execute(
             select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1).with_for_update()
         ).first()
-        last_seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
-        events = chain(drafts, last_seq, prev, now.astimezone(UTC).isoformat(timespec="microseconds"))
+        if head is None:  # created by migration 0001; missing means the schema is not migrated
+            raise RuntimeError("audit_head row is missing: run `cbec db upgrade`")
+        events = chain(drafts, head.seq, head.hash, now.astimezone(UTC).isoformat(timespec="microseconds"))
         self.conn.execute(insert(t.audit_events), [e.__dict__ for e in events])
         newest = events[-1]
-        if head:
-            stmt = update(t.audit_head).where(t.audit_head.c.id == 1).values(seq=newest.seq, hash=newest.hash)
-            self.conn.execute(stmt)
-        else:
-            self.conn.execute(insert(t.audit_head).values(id=1, seq=newest.seq, hash=newest.hash))
+        stmt = update(t.audit_head).where(t.audit_head.c.id == 1).values(seq=newest.seq, hash=newest.hash)
+        self.conn.execute(stmt)
         return events
 
     def events(self, batch: int = 5000) -> Iterator[AuditEvent]:

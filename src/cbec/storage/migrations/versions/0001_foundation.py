@@ -36,13 +36,16 @@ def upgrade() -> None:
             batch_op.f("ix_audit_events_subject_type_subject_id"), ["subject_type", "subject_id"], unique=False
         )
 
-    op.create_table(
+    audit_head = op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
+    # The head row exists from the start, so even the very first appends lock a real row
+    # and two concurrent first writers queue instead of both taking seq 1.
+    op.bulk_insert(audit_head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
     op.create_table(
         "enterprises",
         sa.Column("id", sa.Integer(), nullable=False),
