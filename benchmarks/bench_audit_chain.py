@@ -8,31 +8,30 @@ alone (the floor for verification).
 from __future__ import annotations
 
 import hashlib
-import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import emit, timed  # noqa: E402
-
-from cbec.audit.model import EventDraft, canonical_json  # noqa: E402
-from cbec.audit.services import verify  # noqa: E402
-from cbec.kernel.clock import FixedClock  # noqa: E402
-from cbec.storage import tables as t  # noqa: E402
-from cbec.storage.db import make_engine  # noqa: E402
-from cbec.storage.migrate import upgrade  # noqa: E402
-from cbec.storage.uow import SqlUnitOfWork  # noqa: E402
+from _common import emit, timed
+from cbec.audit.model import EventDraft, canonical_json
+from cbec.audit.services import verify
+from cbec.kernel.clock import FixedClock
+from cbec.storage import tables as t
+from cbec.storage.db import make_engine
+from cbec.storage.migrate import upgrade
+from cbec.storage.uow import SqlUnitOfWork
 
 EVENTS = 20_000
 SNAPSHOT = {"uscc": "91330106MA2CFY4K3X", "name": "杭州示例跨境电子商务有限公司", "roles": ["ebc"], "version": 1}
 
 
 def _drafts() -> list[EventDraft]:
-    return [EventDraft("user:1:demo.admin", "enterprise.update", "enterprise", str(i), SNAPSHOT, SNAPSHOT)
-            for i in range(EVENTS)]
+    return [
+        EventDraft("user:1:demo.admin", "enterprise.update", "enterprise", str(i), SNAPSHOT, SNAPSHOT)
+        for i in range(EVENTS)
+    ]
 
 
 def _fresh(folder: Path, name: str) -> str:
@@ -63,10 +62,21 @@ def _batched(url: str, drafts: list[EventDraft]) -> None:
 def _plain(url: str, drafts: list[EventDraft]) -> None:
     engine = make_engine(url)
     payload = canonical_json(SNAPSHOT)
-    rows = [{"seq": i + 1, "occurred_at": "2024-11-26T00:00:00.000000+00:00", "actor": d.actor,
-             "action": d.action, "subject_type": d.subject_type, "subject_id": d.subject_id,
-             "before": payload, "after": payload, "prev_hash": "0" * 64, "hash": "0" * 64}
-            for i, d in enumerate(drafts)]
+    rows = [
+        {
+            "seq": i + 1,
+            "occurred_at": "2024-11-26T00:00:00.000000+00:00",
+            "actor": d.actor,
+            "action": d.action,
+            "subject_type": d.subject_type,
+            "subject_id": d.subject_id,
+            "before": payload,
+            "after": payload,
+            "prev_hash": "0" * 64,
+            "hash": "0" * 64,
+        }
+        for i, d in enumerate(drafts)
+    ]
     with engine.begin() as conn:
         conn.execute(insert(t.audit_events), rows)
     engine.dispose()
@@ -85,23 +95,27 @@ def main() -> None:
         with SqlUnitOfWork(engine, read_only=True) as uow:
             verify_s, report = timed(lambda: verify(uow.audit), repeat=3)
         engine.dispose()
-    assert report.ok and report.checked == EVENTS, report
+    assert report.ok, report
+    assert report.checked == EVENTS
     blob = canonical_json(SNAPSHOT) or ""
     hash_s, _ = timed(lambda: [hashlib.sha256(f"{i}{blob}{blob}".encode()).hexdigest() for i in range(EVENTS)])
-    emit("audit_chain", {
-        "events": EVENTS,
-        "baseline_plain_executemany_s": round(plain_s, 3),
-        "chained_append_one_by_one_s": round(chained_s, 3),
-        "chained_append_one_by_one_events_per_s": round(EVENTS / chained_s),
-        "one_by_one_vs_plain_ratio": round(chained_s / plain_s, 1),
-        "chained_append_batch_s": round(batched_s, 3),
-        "chained_append_batch_events_per_s": round(EVENTS / batched_s),
-        "batch_vs_plain_ratio": round(batched_s / plain_s, 1),
-        "baseline_bare_sha256_s": round(hash_s, 3),
-        "verify_s": round(verify_s, 3),
-        "verify_events_per_s": round(EVENTS / verify_s),
-        "verify_vs_bare_hash_ratio": round(verify_s / hash_s, 1),
-    })
+    emit(
+        "audit_chain",
+        {
+            "events": EVENTS,
+            "baseline_plain_executemany_s": round(plain_s, 3),
+            "chained_append_one_by_one_s": round(chained_s, 3),
+            "chained_append_one_by_one_events_per_s": round(EVENTS / chained_s),
+            "one_by_one_vs_plain_ratio": round(chained_s / plain_s, 1),
+            "chained_append_batch_s": round(batched_s, 3),
+            "chained_append_batch_events_per_s": round(EVENTS / batched_s),
+            "batch_vs_plain_ratio": round(batched_s / plain_s, 1),
+            "baseline_bare_sha256_s": round(hash_s, 3),
+            "verify_s": round(verify_s, 3),
+            "verify_events_per_s": round(EVENTS / verify_s),
+            "verify_vs_bare_hash_ratio": round(verify_s / hash_s, 1),
+        },
+    )
 
 
 if __name__ == "__main__":

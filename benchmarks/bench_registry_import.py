@@ -8,27 +8,24 @@ reading the file at all.
 from __future__ import annotations
 
 import io
-import sys
 import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _common import emit, timed  # noqa: E402
-
-from cbec.bootstrap import Platform  # noqa: E402
-from cbec.config import Settings  # noqa: E402
-from cbec.demo.generator import demo_enterprises  # noqa: E402
-from cbec.identity.model import SYSTEM  # noqa: E402
-from cbec.kernel.clock import FixedClock  # noqa: E402
-from cbec.registry.districts import load_districts  # noqa: E402
-from cbec.registry.model import EnterpriseInput  # noqa: E402
-from cbec.registry.services import import_enterprises  # noqa: E402
-from cbec.registry.spreadsheet import build_workbook, parse_workbook  # noqa: E402
-from cbec.storage.db import make_engine  # noqa: E402
-from cbec.storage.migrate import upgrade  # noqa: E402
+from _common import emit, timed
+from cbec.bootstrap import Platform
+from cbec.config import Settings
+from cbec.demo.generator import demo_enterprises
+from cbec.identity.model import SYSTEM
+from cbec.kernel.clock import FixedClock
+from cbec.registry.districts import load_districts
+from cbec.registry.model import EnterpriseInput
+from cbec.registry.services import import_enterprises
+from cbec.registry.spreadsheet import build_workbook, parse_workbook
+from cbec.storage.db import make_engine
+from cbec.storage.migrate import upgrade
 
 ROWS = 10_000
 TODAY = date(2024, 11, 26)
@@ -36,8 +33,9 @@ TODAY = date(2024, 11, 26)
 
 def _rows() -> list[EnterpriseInput]:
     return [
-        EnterpriseInput(d.uscc, d.name, d.city_code, d.district_code, d.roles, d.registered_on, d.customs_code,
-                        d.name_en, d.park)
+        EnterpriseInput(
+            d.uscc, d.name, d.city_code, d.district_code, d.roles, d.registered_on, d.customs_code, d.name_en, d.park
+        )
         for d in demo_enterprises(ROWS, seed=7)
     ]
 
@@ -73,17 +71,20 @@ def main() -> None:
         run = [0]
         import_s, imported = timed(lambda: _full_import(data, Path(tmp), run), repeat=2)
     assert imported == ROWS
-    emit("registry_import", {
-        "rows": ROWS,
-        "workbook_bytes": len(data),
-        "baseline_bare_openpyxl_read_s": round(bare_s, 3),
-        "parse_and_validate_s": round(parse_s, 3),
-        "parse_rows_per_s": round(ROWS / parse_s),
-        "parse_vs_bare_read_ratio": round(parse_s / bare_s, 2),
-        "full_import_sqlite_s": round(import_s, 3),
-        "full_import_rows_per_s": round(ROWS / import_s),
-        "cells_read": cells,
-    })
+    emit(
+        "registry_import",
+        {
+            "rows": ROWS,
+            "workbook_bytes": len(data),
+            "baseline_bare_openpyxl_read_s": round(bare_s, 3),
+            "parse_and_validate_s": round(parse_s, 3),
+            "parse_rows_per_s": round(ROWS / parse_s),
+            "parse_vs_bare_read_ratio": round(parse_s / bare_s, 2),
+            "full_import_sqlite_s": round(import_s, 3),
+            "full_import_rows_per_s": round(ROWS / import_s),
+            "cells_read": cells,
+        },
+    )
 
 
 if __name__ == "__main__":

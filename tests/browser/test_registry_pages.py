@@ -37,7 +37,6 @@ def test_create_refuses_a_bad_uscc_then_registers_and_edits(page: Page, sign_in,
     assert uscc_problem(bad) is not None
     assert server.count("SELECT count(*) FROM enterprises WHERE uscc IN (?, ?)", good, bad) == 0
     before = server.count("SELECT count(*) FROM enterprises")
-    events_before = server.count("SELECT count(*) FROM audit_events")
 
     sign_in(page, "demo.admin")
     page.locator(f'{NAV}[href="/enterprises/new"]').click()
@@ -49,6 +48,7 @@ def test_create_refuses_a_bad_uscc_then_registers_and_edits(page: Page, sign_in,
     page.locator("input[name=park]").fill(NEW_PARK)
     page.locator("input[name=registered_on]").fill("2024-03-01")
     expect(page.locator("input[name=roles][value=ebc]")).to_be_checked()
+    events_before = server.count("SELECT count(*) FROM audit_events")  # after our own sign-in event
     assert _submit(page) == 422
 
     errors = page.locator(FORM_ERRORS)
@@ -91,9 +91,8 @@ def test_create_refuses_a_bad_uscc_then_registers_and_edits(page: Page, sign_in,
 
 def test_live_search_narrows_the_table(page: Page, sign_in, server, api_total) -> None:
     total = api_total()
-    names = [str(n) for (n,) in [(server.scalar(
-        "SELECT name FROM enterprises WHERE city_code = '330100' ORDER BY id LIMIT 1 OFFSET ?", i),)
-        for i in range(10)]]
+    names = [str(server.scalar("SELECT name FROM enterprises WHERE city_code = '330100' ORDER BY id "
+                               "LIMIT 1 OFFSET ?", i)) for i in range(10)]
     fragment, expected = next((f, n) for f, n in ((name[2:5], api_total(q=name[2:5])) for name in names)
                               if 0 < n < total)
 
@@ -115,6 +114,9 @@ def test_live_search_narrows_the_table(page: Page, sign_in, server, api_total) -
     assert parse_qs(urlparse(page.url).query).get("q") == [fragment]
 
 
+IMPORT_SUBMIT = "main form[enctype='multipart/form-data'] button[type=submit]"
+
+
 def _open_import(page: Page) -> None:
     page.locator(f'{NAV}[href="/enterprises/import"]').click()
     expect(page.locator("main h1")).to_have_text("批量导入备案企业")
@@ -130,7 +132,7 @@ def test_import_refuses_bad_rows_then_imports_the_valid_ones(page: Page, sign_in
     sign_in(page, "demo.admin")
     _open_import(page)
     page.locator("main input[type=file]").set_input_files(str(workbook))
-    assert _submit(page) == 422
+    assert _submit(page, IMPORT_SUBMIT) == 422
     expect(page.locator("[data-testid=import-verdict]")).to_have_text("文件中有 3 行有误，已全部退回，未导入任何企业。")
     error_rows = page.locator("[data-testid=import-errors] tbody tr td:first-child")
     expect(error_rows).to_have_text(["4", "11", "17"])
@@ -141,7 +143,7 @@ def test_import_refuses_bad_rows_then_imports_the_valid_ones(page: Page, sign_in
 
     page.locator("main input[type=file]").set_input_files(str(workbook))
     page.locator("main input[name=valid_only]").check()
-    assert _submit(page) == 200
+    assert _submit(page, IMPORT_SUBMIT) == 200
     expect(page.locator("[data-testid=import-verdict]")).to_have_text("共 20 行，已导入 17 家。")
     expect(error_rows).to_have_text(["4", "11", "17"])
     assert api_total() == total + 17
@@ -156,7 +158,7 @@ def test_import_refuses_a_file_that_is_not_xlsx(page: Page, sign_in, server, api
     page.locator("main input[type=file]").set_input_files(
         files=[{"name": "enterprises.csv", "mimeType": "text/csv",
                 "buffer": "统一社会信用代码,企业名称\n91330106MA2CB7TE1X,某公司\n".encode()}])
-    assert _submit(page) == 422
+    assert _submit(page, IMPORT_SUBMIT) == 422
     expect(page.locator("[data-testid=import-file-error]")).to_contain_text("file.not_xlsx")
     expect(page.locator("[data-testid=import-report]")).to_have_count(0)
     assert api_total() == total

@@ -8,8 +8,9 @@ AT = "2024-11-26T02:00:00.000000+00:00"
 
 
 def _events(n: int):  # type: ignore[no-untyped-def]
-    drafts = [EventDraft("user:1:a", "enterprise.update", "enterprise", str(i), {"v": i}, {"v": i + 1})
-              for i in range(n)]
+    drafts = [
+        EventDraft("user:1:a", "enterprise.update", "enterprise", str(i), {"v": i}, {"v": i + 1}) for i in range(n)
+    ]
     return chain(drafts, 0, GENESIS, AT)
 
 

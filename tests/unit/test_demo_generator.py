@@ -39,7 +39,7 @@ def test_different_seed_gives_a_different_list(enterprises: list[DemoEnterprise]
 def test_count_is_respected() -> None:
     assert demo_enterprises(0) == []
     assert len(demo_enterprises(17, seed=3)) == 17
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="count must not be negative"):
         demo_enterprises(-1)
 
 
@@ -128,18 +128,25 @@ def test_dates_parks_and_validation(enterprises: list[DemoEnterprise]) -> None:
     for e in enterprises:
         assert date(2015, 1, 1) <= e.registered_on <= date(2024, 6, 30)
         data = EnterpriseInput(
-            uscc=e.uscc, name=e.name, city_code=e.city_code,
-            district_code=e.district_code, roles=e.roles,
-            registered_on=e.registered_on, customs_code=e.customs_code,
-            name_en=e.name_en, park=e.park,
+            uscc=e.uscc,
+            name=e.name,
+            city_code=e.city_code,
+            district_code=e.district_code,
+            roles=e.roles,
+            registered_on=e.registered_on,
+            customs_code=e.customs_code,
+            name_en=e.name_en,
+            park=e.park,
         )
         assert validate_enterprise(data, book, today=date(2024, 11, 1)) == []
 
 
 def test_a_custom_district_book_is_used() -> None:
-    one = DistrictBook([
-        City("440100", "广州市", (District("440106", "天河区", "区", "440100"),)),
-    ])
+    one = DistrictBook(
+        [
+            City("440100", "广州市", (District("440106", "天河区", "区", "440100"),)),
+        ]
+    )
     result = demo_enterprises(20, seed=9, districts=one)
     assert {(e.city_code, e.district_code) for e in result} == {("440100", "440106")}
     assert all(e.uscc[2:8] == "440106" for e in result)

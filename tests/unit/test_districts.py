@@ -12,17 +12,17 @@ import pytest
 from cbec.registry.districts import DistrictBook, load_districts
 
 ZHONGSHAN, GUANGZHOU, HANGZHOU, CHONGQING, JINAN = (
-    "442000", "440100", "330100", "500000", "370100",
+    "442000",
+    "440100",
+    "330100",
+    "500000",
+    "370100",
 )
 COUNTY_KINDS = {"区", "县", "县级市", "自治县"}
 
 
 def _raw_rows() -> list[dict[str, str]]:
-    text = (
-        resources.files("cbec.registry")
-        .joinpath("data/districts.csv")
-        .read_text(encoding="utf-8")
-    )
+    text = resources.files("cbec.registry").joinpath("data/districts.csv").read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 
@@ -38,9 +38,7 @@ def _kinds(book: DistrictBook, city_code: str) -> Counter[str]:
 
 
 def test_header_is_exact() -> None:
-    text = resources.files("cbec.registry").joinpath("data/districts.csv").read_text(
-        encoding="utf-8"
-    )
+    text = resources.files("cbec.registry").joinpath("data/districts.csv").read_text(encoding="utf-8")
     assert text.splitlines()[0] == "city_code,city_name,code,name,kind"
 
 
@@ -57,9 +55,7 @@ def test_the_five_cities_with_their_names(book: DistrictBook) -> None:
 def test_county_level_counts(book: DistrictBook) -> None:
     assert _kinds(book, GUANGZHOU) == Counter({"区": 11})
     assert _kinds(book, HANGZHOU) == Counter({"区": 10, "县": 2, "县级市": 1})
-    assert _kinds(book, CHONGQING) == Counter(
-        {"区": 26, "县": 8, "自治县": 4, "功能区": 2}
-    )
+    assert _kinds(book, CHONGQING) == Counter({"区": 26, "县": 8, "自治县": 4, "功能区": 2})
     assert _kinds(book, JINAN) == Counter({"区": 10, "县": 2, "功能区": 2})
 
 
@@ -76,10 +72,18 @@ def test_hangzhou_after_the_2021_adjustment(book: DistrictBook) -> None:
     city = book.city(HANGZHOU)
     assert city is not None
     assert {d.name: d.code for d in city.districts} == {
-        "上城区": "330102", "拱墅区": "330105", "西湖区": "330106",
-        "滨江区": "330108", "萧山区": "330109", "余杭区": "330110",
-        "富阳区": "330111", "临安区": "330112", "临平区": "330113",
-        "钱塘区": "330114", "桐庐县": "330122", "淳安县": "330127",
+        "上城区": "330102",
+        "拱墅区": "330105",
+        "西湖区": "330106",
+        "滨江区": "330108",
+        "萧山区": "330109",
+        "余杭区": "330110",
+        "富阳区": "330111",
+        "临安区": "330112",
+        "临平区": "330113",
+        "钱塘区": "330114",
+        "桐庐县": "330122",
+        "淳安县": "330127",
         "建德市": "330182",
     }
 
@@ -113,9 +117,11 @@ def test_every_code_is_unique_and_well_formed() -> None:
     for row in rows:
         kind, code, city = row["kind"], row["code"], row["city_code"]
         if kind in COUNTY_KINDS:
-            assert re.fullmatch(r"\d{6}", code) and code[:2] == city[:2], row
+            assert re.fullmatch(r"\d{6}", code), row
+            assert code[:2] == city[:2], row
         elif kind in {"街道", "镇"}:
-            assert re.fullmatch(r"\d{9}", code) and code.startswith(city), row
+            assert re.fullmatch(r"\d{9}", code), row
+            assert code.startswith(city), row
         else:
             assert kind == "功能区", row
             assert re.fullmatch(re.escape(city) + r"-F\d\d", code), row
@@ -135,12 +141,7 @@ def test_city_names_are_consistent_per_city_code() -> None:
 
 
 def test_functional_areas(book: DistrictBook) -> None:
-    areas = {
-        (d.city_code, d.code, d.name)
-        for c in book.cities
-        for d in c.districts
-        if d.kind == "功能区"
-    }
+    areas = {(d.city_code, d.code, d.name) for c in book.cities for d in c.districts if d.kind == "功能区"}
     assert areas == {
         (ZHONGSHAN, "442000-F01", "火炬开发区"),
         (ZHONGSHAN, "442000-F02", "翠亨新区"),

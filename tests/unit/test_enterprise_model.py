@@ -11,8 +11,12 @@ TODAY = date(2024, 11, 26)
 
 def _input(**changes: object) -> EnterpriseInput:
     values: dict[str, object] = {
-        "uscc": "91110108551385082Q", "name": "杭州示例跨境电子商务有限公司", "city_code": "330100",
-        "district_code": "330108", "roles": frozenset({EnterpriseRole.EBC}), "registered_on": date(2020, 5, 1),
+        "uscc": "91110108551385082Q",
+        "name": "杭州示例跨境电子商务有限公司",
+        "city_code": "330100",
+        "district_code": "330108",
+        "roles": frozenset({EnterpriseRole.EBC}),
+        "registered_on": date(2020, 5, 1),
     } | changes
     return EnterpriseInput(**values)  # type: ignore[arg-type]
 
@@ -26,8 +30,14 @@ def test_valid_enterprise_has_no_errors() -> None:
 
 
 def test_every_broken_rule_is_reported_with_its_path() -> None:
-    data = _input(uscc="91110108551385082A", name=" ", customs_code="abc", roles=frozenset(),
-                  district_code="440106", registered_on=date(2025, 1, 1))
+    data = _input(
+        uscc="91110108551385082A",
+        name=" ",
+        customs_code="abc",
+        roles=frozenset(),
+        district_code="440106",
+        registered_on=date(2025, 1, 1),
+    )
     assert _codes(data) == [
         ("uscc", "uscc.invalid"),
         ("customs_code", "customs_code.invalid"),

@@ -23,8 +23,15 @@ other_city_admin = Principal(6, "g", Role.CITY_ADMIN, city_code="440100")
 
 
 def _input(e: Enterprise, **changes: object) -> EnterpriseInput:
-    values = {"uscc": e.uscc, "name": e.name, "city_code": e.city_code, "district_code": e.district_code,
-              "roles": e.roles, "registered_on": e.registered_on, "status": e.status} | changes
+    values = {
+        "uscc": e.uscc,
+        "name": e.name,
+        "city_code": e.city_code,
+        "district_code": e.district_code,
+        "roles": e.roles,
+        "registered_on": e.registered_on,
+        "status": e.status,
+    } | changes
     return EnterpriseInput(**values)  # type: ignore[arg-type]
 
 
@@ -54,8 +61,13 @@ def test_system_sees_everything() -> None:
 
 @pytest.mark.parametrize(
     ("principal", "own", "other"),
-    [(enterprise_user, True, False), (officer, True, False), (admin, True, True), (auditor, True, True),
-     (other_city_admin, False, False)],
+    [
+        (enterprise_user, True, False),
+        (officer, True, False),
+        (admin, True, True),
+        (auditor, True, True),
+        (other_city_admin, False, False),
+    ],
 )
 def test_view_scope(principal: Principal, own: bool, other: bool) -> None:
     assert scoping.in_scope(principal, ENT) is own

@@ -27,14 +27,20 @@ from cbec.registry.spreadsheet import (
 
 TODAY = date(2025, 6, 30)
 HEADERS = [c.header for c in COLUMNS]
-BOOK = DistrictBook([
-    City("330100", "杭州市", (
-        District("330102", "上城区", "区", "330100"),
-        District("330108", "滨江区", "区", "330100"),
-        District("330199", "钱塘新区", "功能区", "330100"),
-    )),
-    City("330200", "宁波市", (District("330203", "海曙区", "区", "330200"),)),
-])
+BOOK = DistrictBook(
+    [
+        City(
+            "330100",
+            "杭州市",
+            (
+                District("330102", "上城区", "区", "330100"),
+                District("330108", "滨江区", "区", "330100"),
+                District("330199", "钱塘新区", "功能区", "330100"),
+            ),
+        ),
+        City("330200", "宁波市", (District("330203", "海曙区", "区", "330200"),)),
+    ]
+)
 
 
 def uscc(n: int) -> str:
@@ -43,8 +49,12 @@ def uscc(n: int) -> str:
 
 def enterprise(n: int, **changes: object) -> EnterpriseInput:
     data = EnterpriseInput(
-        uscc=uscc(n), name=f"杭州测试{n}号贸易有限公司", city_code="330100", district_code="330108",
-        roles=frozenset({EnterpriseRole.EBC}), registered_on=date(2024, 3, 15),
+        uscc=uscc(n),
+        name=f"杭州测试{n}号贸易有限公司",
+        city_code="330100",
+        district_code="330108",
+        roles=frozenset({EnterpriseRole.EBC}),
+        registered_on=date(2024, 3, 15),
     )
     return replace(data, **changes)  # type: ignore[arg-type]
 
@@ -52,8 +62,12 @@ def enterprise(n: int, **changes: object) -> EnterpriseInput:
 def row(**cells: object) -> list[object]:
     """One template row of raw cell values; unspecified cells hold a valid enterprise."""
     values: dict[str, object] = {
-        "uscc": uscc(1), "name": "杭州一号贸易有限公司", "roles": "电商企业", "city": "杭州市",
-        "district": "滨江区", "registered_on": datetime(2024, 3, 15),
+        "uscc": uscc(1),
+        "name": "杭州一号贸易有限公司",
+        "roles": "电商企业",
+        "city": "杭州市",
+        "district": "滨江区",
+        "registered_on": datetime(2024, 3, 15),
     }
     values.update(cells)
     return [values.get(c.key) for c in COLUMNS]
@@ -112,7 +126,8 @@ def test_template_layout() -> None:
     guide = [[c.value for c in r] for r in book["填写说明"].iter_rows(min_row=2, max_row=11)]
     assert [(r[0], r[2]) for r in guide] == [(c.header, "必填" if c.required else "选填") for c in COLUMNS]
     role_guide = str(guide[4][3])
-    assert "监管场所经营企业" in role_guide and "warehouse_operator" in role_guide
+    assert "监管场所经营企业" in role_guide
+    assert "warehouse_operator" in role_guide
     codes_sheet = [[c.value for c in r] for r in book["区县代码"].iter_rows(min_row=2)]
     assert codes_sheet == [
         ["330100", "杭州市", "330102", "上城区", "区"],
@@ -123,12 +138,25 @@ def test_template_layout() -> None:
 
 
 def test_build_workbook_writes_names_labels_and_date_cells() -> None:
-    data = enterprise(7, roles=frozenset({EnterpriseRole.PAYMENT, EnterpriseRole.EBP}),
-                      customs_code="3301960001", status=EnterpriseStatus.SUSPENDED, park="综试区")
+    data = enterprise(
+        7,
+        roles=frozenset({EnterpriseRole.PAYMENT, EnterpriseRole.EBP}),
+        customs_code="3301960001",
+        status=EnterpriseStatus.SUSPENDED,
+        park="综试区",
+    )
     sheet = load_workbook(io.BytesIO(build_workbook([data], BOOK)))["企业名单"]
     assert [c.value for c in sheet[2]] == [
-        uscc(7), "杭州测试7号贸易有限公司", None, "3301960001", "电商平台、支付企业", "杭州市", "滨江区",
-        "综试区", datetime(2024, 3, 15), "暂停",
+        uscc(7),
+        "杭州测试7号贸易有限公司",
+        None,
+        "3301960001",
+        "电商平台、支付企业",
+        "杭州市",
+        "滨江区",
+        "综试区",
+        datetime(2024, 3, 15),
+        "暂停",
     ]
     assert sheet["I2"].is_date
     assert parse(build_workbook([data], BOOK)).valid == [(2, data)]
@@ -161,8 +189,10 @@ def test_thousand_rows_with_three_bad_ones() -> None:
 
 def test_every_later_duplicate_names_the_first_row() -> None:
     parsed = one(row(), row(name="乙"), row(name="丙"))
-    assert codes(parsed) == [(3, "统一社会信用代码", "uscc.duplicate_in_file"),
-                             (4, "统一社会信用代码", "uscc.duplicate_in_file")]
+    assert codes(parsed) == [
+        (3, "统一社会信用代码", "uscc.duplicate_in_file"),
+        (4, "统一社会信用代码", "uscc.duplicate_in_file"),
+    ]
     assert all("row 2" in e.message for e in parsed.errors)
     assert [n for n, _ in parsed.valid] == [2]
 
@@ -178,14 +208,18 @@ def _zip(**files: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("data", [
-    "统一社会信用代码,企业名称\n91330100MA27XXXXXX,甲\n".encode(),
-    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
-    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,  # legacy .xls
-    b"",
-    _zip(readme="not a workbook"),
-    b"PK\x03\x04 truncated",
-], ids=["csv", "pdf", "xls", "empty", "zip", "broken-zip"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "统一社会信用代码,企业名称\n91330100MA27XXXXXX,甲\n".encode(),
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,  # legacy .xls
+        b"",
+        _zip(readme="not a workbook"),
+        b"PK\x03\x04 truncated",
+    ],
+    ids=["csv", "pdf", "xls", "empty", "zip", "broken-zip"],
+)
 def test_not_an_xlsx_is_refused(data: bytes) -> None:
     path, code, _ = file_error(data)
     assert (path, code) == ("file", "file.not_xlsx")
@@ -194,7 +228,10 @@ def test_not_an_xlsx_is_refused(data: bytes) -> None:
 def test_missing_required_column_is_named() -> None:
     header = [h for h in HEADERS if h not in ("企业角色", "备案日期")]
     assert file_error(sheet_bytes(header=header)) == (
-        "file", "file.missing_column", "required column(s) missing: 企业角色, 备案日期")
+        "file",
+        "file.missing_column",
+        "required column(s) missing: 企业角色, 备案日期",
+    )
 
 
 def test_optional_columns_may_be_left_out_and_reordered() -> None:
@@ -218,7 +255,9 @@ def test_unreadable_sheet_is_refused_without_a_raw_exception() -> None:
     source = zipfile.ZipFile(io.BytesIO(sheet_bytes(row())))
     files = {n: source.read(n).decode() for n in source.namelist()}
     sheet = files["xl/worksheets/sheet1.xml"]
-    files["xl/worksheets/sheet1.xml"] = sheet.replace("</sheetData>", '<row r="3"><c r="A3"><v>x</v></c></row></sheetData>')
+    files["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "</sheetData>", '<row r="3"><c r="A3"><v>x</v></c></row></sheetData>'
+    )
     assert file_error(_zip(**files))[:2] == ("file", "file.unreadable")
 
 
@@ -238,7 +277,7 @@ def test_each_role_label_and_code_is_accepted(role: EnterpriseRole) -> None:
 
 def test_roles_mix_labels_codes_and_separators() -> None:
     parsed = one(row(roles="电商平台、ebc, 物流企业；PAYMENT;申报企业，warehouse_operator"))
-    (_, data), = parsed.valid
+    ((_, data),) = parsed.valid
     assert data.roles == frozenset(EnterpriseRole) - {EnterpriseRole.SERVICE_PROVIDER}
 
 
@@ -250,7 +289,7 @@ def test_unknown_role_is_named() -> None:
 
 @pytest.mark.parametrize("cell", [datetime(2024, 3, 15), date(2024, 3, 15), "2024-03-15", " 2024/3/15 "])
 def test_dates_as_cells_or_text(cell: object) -> None:
-    (_, data), = one(row(registered_on=cell)).valid
+    ((_, data),) = one(row(registered_on=cell)).valid
     assert data.registered_on == date(2024, 3, 15)
 
 
@@ -276,7 +315,7 @@ def test_codes_are_kept_as_typed_not_upper_cased() -> None:
 
 
 def test_text_is_stripped() -> None:
-    (_, data), = one(row(uscc=f" {uscc(1)} ", name=" 甲公司 ", park="  ", name_en=" Jia Co ")).valid
+    ((_, data),) = one(row(uscc=f" {uscc(1)} ", name=" 甲公司 ", park="  ", name_en=" Jia Co ")).valid
     assert (data.uscc, data.name, data.park, data.name_en) == (uscc(1), "甲公司", None, "Jia Co")
 
 
@@ -290,12 +329,18 @@ def test_district_of_another_city_and_unknown_city() -> None:
     assert codes(parsed) == [(2, "区县/镇街/功能区", "district.unknown"), (3, "所在城市", "city.unknown")]
 
 
-@pytest.mark.parametrize(("cell", "status"), [
-    (None, EnterpriseStatus.ACTIVE), ("正常", EnterpriseStatus.ACTIVE), ("暂停", EnterpriseStatus.SUSPENDED),
-    ("注销", EnterpriseStatus.CANCELLED), ("cancelled", EnterpriseStatus.CANCELLED),
-])
+@pytest.mark.parametrize(
+    ("cell", "status"),
+    [
+        (None, EnterpriseStatus.ACTIVE),
+        ("正常", EnterpriseStatus.ACTIVE),
+        ("暂停", EnterpriseStatus.SUSPENDED),
+        ("注销", EnterpriseStatus.CANCELLED),
+        ("cancelled", EnterpriseStatus.CANCELLED),
+    ],
+)
 def test_status_labels_and_codes(cell: object, status: EnterpriseStatus) -> None:
-    (_, data), = one(row(status=cell)).valid
+    ((_, data),) = one(row(status=cell)).valid
     assert data.status is status
 
 
@@ -306,9 +351,12 @@ def test_unknown_status() -> None:
 def test_missing_required_cells_give_one_error_per_column() -> None:
     parsed = one(row(uscc=None, name="", roles=None, city=None, district=None, registered_on=None, park="x" * 101))
     assert codes(parsed) == [
-        (2, "统一社会信用代码", "uscc.required"), (2, "企业名称", "name.required"),
-        (2, "企业角色", "roles.required"), (2, "所在城市", "city.required"),
-        (2, "区县/镇街/功能区", "district.required"), (2, "园区", "park.too_long"),
+        (2, "统一社会信用代码", "uscc.required"),
+        (2, "企业名称", "name.required"),
+        (2, "企业角色", "roles.required"),
+        (2, "所在城市", "city.required"),
+        (2, "区县/镇街/功能区", "district.required"),
+        (2, "园区", "park.too_long"),
         (2, "备案日期", "registered_on.required"),
     ]
     assert parsed.errors[0].message == "USCC is required; fill in column 统一社会信用代码"
@@ -317,4 +365,5 @@ def test_missing_required_cells_give_one_error_per_column() -> None:
 def test_row_error_as_dict_and_labels() -> None:
     error = RowError(3, "企业角色", "roles.unknown", "unknown role 'x'")
     assert error.as_dict() == {"row": 3, "column": "企业角色", "code": "roles.unknown", "message": "unknown role 'x'"}
-    assert set(ROLE_LABELS) == set(EnterpriseRole) and set(STATUS_LABELS) == set(EnterpriseStatus)
+    assert set(ROLE_LABELS) == set(EnterpriseRole)
+    assert set(STATUS_LABELS) == set(EnterpriseStatus)
