@@ -20,8 +20,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     #: Secret for protecting personal data at rest and signing; must be set in production.
     secret_key: str = Field(default="dev-only-insecure-secret-change-me", min_length=16)
-    #: Send cookies only over HTTPS. Off for the local ``make run``; on behind TLS.
-    cookie_secure: bool = False
+    #: Mark cookies Secure (HTTPS only). Unset: Secure whenever the request came over HTTPS
+    #: (behind a proxy, run ``cbec serve`` with the proxy's X-Forwarded-Proto trusted).
+    cookie_secure: bool | None = None
     session_hours: int = 12
     #: Failed sign-ins per username (or client address) within the window before a lock-out.
     login_max_failures: int = 5

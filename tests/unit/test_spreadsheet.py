@@ -367,3 +367,21 @@ def test_row_error_as_dict_and_labels() -> None:
     assert error.as_dict() == {"row": 3, "column": "企业角色", "code": "roles.unknown", "message": "unknown role 'x'"}
     assert set(ROLE_LABELS) == set(EnterpriseRole)
     assert set(STATUS_LABELS) == set(EnterpriseStatus)
+
+
+def test_a_workbook_that_inflates_past_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cbec.registry.spreadsheet as spreadsheet
+
+    data = build_template(BOOK)
+    monkeypatch.setattr(spreadsheet, "MAX_INFLATED_BYTES", 1000)
+    with pytest.raises(ValidationFailed) as caught:
+        parse_workbook(data, BOOK, today=TODAY)
+    assert [(e.path, e.code) for e in caught.value.errors] == [("file", "file.too_large")]
+
+
+def test_progress_is_reported_every_500_rows() -> None:
+    seen: list[int] = []
+    rows = [enterprise(i) for i in range(1200)]
+    parsed = parse_workbook(build_workbook(rows, BOOK), BOOK, today=TODAY, progress=seen.append)
+    assert len(parsed.valid) == 1200
+    assert seen == [500, 1000]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cbec.audit.services import verify
@@ -150,6 +153,18 @@ def _read_upload(path: Path, limit: int) -> bytes:
     return path.read_bytes()
 
 
+@contextmanager
+def _row_progress(*, enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A live row counter on stderr while a big workbook is read; silent for --json."""
+    if not enabled:
+        yield None
+        return
+    columns = (SpinnerColumn(), TextColumn("reading rows: {task.completed}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("rows", total=None)
+        yield lambda n: progress.update(task, completed=n)
+
+
 @registry_app.command("import")
 def registry_import(
     file: Path,
@@ -160,9 +175,9 @@ def registry_import(
     """Import enterprises from FILE.xlsx. Any bad row refuses the whole file unless --valid-only."""
     p = platform()
     with handled(as_json):
-        sheet = parse_workbook(
-            _read_upload(file, p.settings.max_upload_bytes), p.districts, today=business_date(p.clock)
-        )
+        data = _read_upload(file, p.settings.max_upload_bytes)
+        with _row_progress(enabled=not as_json) as on_rows:
+            sheet = parse_workbook(data, p.districts, today=business_date(p.clock), progress=on_rows)
         with p.uow() as uow:
             principal = SYSTEM
             if as_user:

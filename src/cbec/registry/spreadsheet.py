@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -49,6 +50,9 @@ GUIDE_SHEET = "填写说明"
 CODES_SHEET = "区县代码"
 _TEMPLATE_ROWS = 5000  # rows covered by the template's drop-down lists
 _ZIP_MAGIC = b"PK\x03\x04"
+# 50,000 template rows unpack to about 40 MB; anything far beyond that is not a filled template.
+MAX_INFLATED_BYTES = 256 * 1024 * 1024
+PROGRESS_EVERY = 500
 
 ROLE_LABELS: dict[EnterpriseRole, str] = {
     EnterpriseRole.EBP: "电商平台",
@@ -221,12 +225,22 @@ def _save(book: WorkbookType) -> bytes:
     return out.getvalue()
 
 
-def parse_workbook(data: bytes, districts: DistrictBook, *, today: date, max_rows: int = 50_000) -> ParsedSheet:
-    """Parse an uploaded template; raise :class:`ValidationFailed` when the file itself is unusable."""
+def parse_workbook(
+    data: bytes,
+    districts: DistrictBook,
+    *,
+    today: date,
+    max_rows: int = 50_000,
+    progress: Callable[[int], None] | None = None,
+) -> ParsedSheet:
+    """Parse an uploaded template; raise :class:`ValidationFailed` when the file itself is unusable.
+
+    ``progress`` is called with the number of data rows read so far, every few hundred rows.
+    """
     book = _open(data)
     try:
         rows, columns = _data_rows(book)
-        return _parse_rows(rows, columns, districts, today=today, max_rows=max_rows)
+        return _parse_rows(rows, columns, districts, today=today, max_rows=max_rows, progress=progress)
     except ValidationFailed:
         raise
     except Exception as exc:  # openpyxl parses sheets lazily; a broken sheet surfaces here
@@ -247,10 +261,26 @@ def _open(data: bytes) -> WorkbookType:
     hint = "save the file as an Excel workbook (.xlsx) based on the template and upload it again"
     if not data.startswith(_ZIP_MAGIC):
         raise _file_error("file.not_xlsx", "the file is not an .xlsx workbook", hint)
+    _refuse_zip_bomb(data, hint)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile, XML and KeyError failures all mean "not a workbook"
         raise _file_error("file.not_xlsx", "the file is a ZIP archive but not an .xlsx workbook", hint) from exc
+
+
+def _refuse_zip_bomb(data: bytes, hint: str) -> None:
+    """A small upload must not inflate into gigabytes: openpyxl loads shared strings whole."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise _file_error("file.not_xlsx", "the file is not a readable .xlsx workbook", hint) from exc
+    if inflated > MAX_INFLATED_BYTES:
+        raise _file_error(
+            "file.too_large",
+            f"the workbook unpacks to {inflated} bytes; the limit is {MAX_INFLATED_BYTES}",
+            "split the file into smaller workbooks",
+        )
 
 
 def _data_rows(book: WorkbookType) -> tuple[Iterator[tuple[object, ...]], dict[str, int]]:
@@ -286,7 +316,13 @@ def _header_map(header: tuple[object, ...]) -> dict[str, int]:
 
 
 def _parse_rows(
-    rows: Iterator[tuple[object, ...]], columns: dict[str, int], districts: DistrictBook, *, today: date, max_rows: int
+    rows: Iterator[tuple[object, ...]],
+    columns: dict[str, int],
+    districts: DistrictBook,
+    *,
+    today: date,
+    max_rows: int,
+    progress: Callable[[int], None] | None,
 ) -> ParsedSheet:
     valid: list[tuple[int, EnterpriseInput]] = []
     errors: list[RowError] = []
@@ -296,6 +332,8 @@ def _parse_rows(
         if all(_text(v) == "" for v in row):
             continue
         total += 1
+        if progress is not None and total % PROGRESS_EVERY == 0:
+            progress(total)
         if total > max_rows:
             raise _file_error(
                 "file.too_many_rows",

@@ -26,6 +26,11 @@ from cbec.web.templating import render
 router = APIRouter()
 
 
+def _secure(request: Request) -> bool:
+    configured: bool | None = request.app.state.platform.settings.cookie_secure
+    return configured if configured is not None else request.url.scheme == "https"
+
+
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: never redirect a signed-in user to another host."""
     if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
@@ -43,7 +48,7 @@ def _login_page(request: Request, *, error: str = "", next_: str = "/", status: 
         token,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.platform.settings.cookie_secure,
+        secure=_secure(request),
     )
     return response
 
@@ -80,7 +85,7 @@ def login(
         token,
         httponly=True,
         samesite="lax",
-        secure=platform.settings.cookie_secure,
+        secure=_secure(request),
         max_age=platform.settings.session_hours * 3600,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
