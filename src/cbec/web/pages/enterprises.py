@@ -109,19 +109,21 @@ def _form_page(
     errors: list[FieldError],
     status_code: int = 200,
 ) -> Response:
-    return render(
-        request,
-        "enterprise_form.html",
-        {
-            "enterprise_id": enterprise_id,
-            "values": values,
-            "errors": errors,
-            "error_paths": {e.path for e in errors},
-            "roles": list(EnterpriseRole),
-            "statuses": list(EnterpriseStatus),
-        },
-        status_code=status_code,
-    )
+    principal = request.state.identity.principal
+    # Offer only places the user may register in; the service refuses the rest anyway.
+    city_code = principal.city_code or values.get("city_code")
+    cities = [c for c in request.app.state.platform.districts.cities if city_code in (None, c.code)]
+    context = {
+        "enterprise_id": enterprise_id,
+        "values": values,
+        "errors": errors,
+        "error_paths": {e.path for e in errors},
+        "roles": list(EnterpriseRole),
+        "statuses": list(EnterpriseStatus),
+        "cities": cities,
+        "only_district": principal.district_code,
+    }
+    return render(request, "enterprise_form.html", context, status_code=status_code)
 
 
 _FIELDS = (
