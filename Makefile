@@ -17,7 +17,7 @@ LINT_PATHS := src tests benchmarks
 
 help:
 	@echo "make run        set up, migrate, seed demo data, serve on http://$(HOST):$(PORT)"
-	@echo "make test       full test run (throw-away PostgreSQL + Chromium); PYTEST_ARGS=..."
+	@echo "make test       lint, then the full test run (throw-away PostgreSQL + Chromium); PYTEST_ARGS=..."
 	@echo "make test-unit  unit tests only (no database server, no browser)"
 	@echo "make lint       ruff check + ruff format --check + mypy + import-linter"
 	@echo "make bench      run benchmarks/bench_*.py (each prints JSON)"
@@ -37,7 +37,8 @@ run: venv assets
 	$(VENV)/bin/cbec demo seed
 	$(VENV)/bin/cbec serve --host $(HOST) --port $(PORT)
 
-test:
+# Lint is part of the test run: CI (.ci/run = make test) must refuse what `make lint` refuses.
+test: lint
 	scripts/test.sh $(PYTEST_ARGS)
 
 test-unit: venv

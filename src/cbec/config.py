@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     #: Mark cookies Secure (HTTPS only). Unset: Secure whenever the request came over HTTPS
     #: (behind a proxy, run ``cbec serve`` with the proxy's X-Forwarded-Proto trusted).
     cookie_secure: bool | None = None
+    #: Addresses of reverse proxies whose X-Forwarded-For / -Proto are trusted (comma-separated).
+    #: Sign-in rate limiting counts per client address, so behind a proxy this must name it.
+    forwarded_allow_ips: str = "127.0.0.1"
     session_hours: int = 12
     #: Failed sign-ins per username (or client address) within the window before a lock-out.
     login_max_failures: int = 5

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
+import httpx2
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
 
@@ -30,8 +30,14 @@ from cbec.registry.model import EnterpriseInput
 from cbec.registry.spreadsheet import build_workbook
 
 DEMO_PASSWORD: str = Settings.model_fields["demo_password"].default
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 START_TIMEOUT_S = 20.0
 CLI_TIMEOUT_S = 60.0
 ACTION_TIMEOUT_MS = 10_000
@@ -48,11 +54,19 @@ class Server:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run ``python -m cbec ARGS`` against this server's database; fail the test on a non-zero exit."""
-        done = subprocess.run([sys.executable, "-m", "cbec", *args], env=self.env, cwd=self.workdir,
-                              capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "cbec", *args],
+            env=self.env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+            check=False,
+        )
         if done.returncode != 0:
-            pytest.fail(f"`cbec {' '.join(args)}` exited {done.returncode}:\n{done.stdout}\n{done.stderr}",
-                        pytrace=False)
+            pytest.fail(
+                f"`cbec {' '.join(args)}` exited {done.returncode}:\n{done.stdout}\n{done.stderr}", pytrace=False
+            )
         return done
 
     def scalar(self, sql: str, *params: object) -> object:
@@ -98,19 +112,24 @@ def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -
     last_error = "no answer yet"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"`cbec serve` exited with {process.returncode} before answering:\n"
-                        f"{log.read_text(errors='replace')}", pytrace=False)
+            pytest.fail(
+                f"`cbec serve` exited with {process.returncode} before answering:\n{log.read_text(errors='replace')}",
+                pytrace=False,
+            )
         try:
-            if httpx.get(f"{base_url}/login", timeout=1.0).status_code == 200:
+            if httpx2.get(f"{base_url}/login", timeout=1.0).status_code == 200:
                 return
             last_error = "/login did not answer 200"
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             last_error = repr(exc)
         time.sleep(0.1)
     process.kill()
     process.wait(timeout=10)
-    pytest.fail(f"`cbec serve` did not answer /login within {START_TIMEOUT_S:.0f} s ({last_error}):\n"
-                f"{log.read_text(errors='replace')}", pytrace=False)
+    pytest.fail(
+        f"`cbec serve` did not answer /login within {START_TIMEOUT_S:.0f} s ({last_error}):\n"
+        f"{log.read_text(errors='replace')}",
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -124,9 +143,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.cli("demo", "seed")
     log = workdir / "serve.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "cbec", "serve", "--host", "127.0.0.1",
-                                    "--port", str(port)], env=srv.env, cwd=workdir, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cbec", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=srv.env,
+            cwd=workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_until_up(process, srv.base_url, log)
         yield srv
@@ -140,16 +163,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def admin_api(server: Server) -> Iterator[httpx.Client]:
+def admin_api(server: Server) -> Iterator[httpx2.Client]:
     """The JSON API as demo.admin (杭州市), with a token issued by the real CLI."""
     issued = server.cli("users", "token", "demo.admin", "--name", "browser-tests", "--json")
     token = json.loads(issued.stdout)["token"]
-    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"},
-                      timeout=10.0) as client:
+    with httpx2.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10.0) as client:
         yield client
 
 
-def _api_total(client: httpx.Client, **params: str) -> int:
+def _api_total(client: httpx2.Client, **params: str) -> int:
     response = client.get("/api/v1/enterprises", params={"per_page": "1", **params})
     assert response.status_code == 200, response.text
     total: int = response.json()["total"]
@@ -157,7 +179,7 @@ def _api_total(client: httpx.Client, **params: str) -> int:
 
 
 @pytest.fixture(scope="session")
-def api_total(admin_api: httpx.Client) -> Callable[..., int]:
+def api_total(admin_api: httpx2.Client) -> Callable[..., int]:
     """``api_total(district="330108")``: how many enterprises demo.admin's API listing counts now."""
     return lambda **params: _api_total(admin_api, **params)
 
@@ -165,9 +187,12 @@ def api_total(admin_api: httpx.Client) -> Callable[..., int]:
 def _chromium_path() -> str:
     path = os.environ.get("CBEC_CHROMIUM", "/usr/bin/chromium")
     if not (Path(path).is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"Chromium not found at {path!r}: the browser tests need a real Chromium. Install it "
-                    "(apt-get install chromium fonts-noto-cjk) or point CBEC_CHROMIUM at the binary. "
-                    "Do not run `playwright install`.", pytrace=False)
+        pytest.fail(
+            f"Chromium not found at {path!r}: the browser tests need a real Chromium. Install it "
+            "(apt-get install chromium fonts-noto-cjk) or point CBEC_CHROMIUM at the binary. "
+            "Do not run `playwright install`.",
+            pytrace=False,
+        )
     return path
 
 
@@ -185,8 +210,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, server: Server) -> Iterator[Page]:
     """A fresh context per test (no cookies carried over): 1366×768, zh-CN."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                                  base_url=server.base_url)
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=server.base_url)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     expect.set_options(timeout=ACTION_TIMEOUT_MS)
     tab = context.new_page()
@@ -251,9 +275,20 @@ def _hangzhou_import_file(taken: set[str], *, count: int = 20, seed: int = 20250
     unknown district."""
     fresh = [d for d in demo_enterprises(400, seed=seed) if d.city_code == HANGZHOU and d.uscc not in taken]
     assert len(fresh) >= count, "the generator gave too few new 杭州 enterprises"
-    rows = [EnterpriseInput(uscc=d.uscc, name=d.name, city_code=d.city_code, district_code=d.district_code,
-                            roles=d.roles, registered_on=d.registered_on, customs_code=d.customs_code,
-                            name_en=d.name_en, park=d.park) for d in fresh[:count]]
+    rows = [
+        EnterpriseInput(
+            uscc=d.uscc,
+            name=d.name,
+            city_code=d.city_code,
+            district_code=d.district_code,
+            roles=d.roles,
+            registered_on=d.registered_on,
+            customs_code=d.customs_code,
+            name_en=d.name_en,
+            park=d.park,
+        )
+        for d in fresh[:count]
+    ]
     rows[2] = replace(rows[2], uscc=wrong_check_character(rows[2].uscc))
     rows[9] = replace(rows[9], uscc=rows[0].uscc)
     rows[15] = replace(rows[15], district_code="999999")

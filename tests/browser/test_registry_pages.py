@@ -18,8 +18,11 @@ EDITED_PARK = "杭州跨境电商综合试验区下沙园"
 
 
 def _fact(page: Page, label: str) -> str:
-    return page.locator(f"xpath=//dl[contains(@class,'facts')]/dt[normalize-space()='{label}']"
-                        "/following-sibling::dd[1]").inner_text().strip()
+    return (
+        page.locator(f"xpath=//dl[contains(@class,'facts')]/dt[normalize-space()='{label}']/following-sibling::dd[1]")
+        .inner_text()
+        .strip()
+    )
 
 
 def _submit(page: Page, selector: str = "main form.card button[type=submit]") -> int:
@@ -83,7 +86,8 @@ def test_create_refuses_a_bad_uscc_then_registers_and_edits(page: Page, sign_in,
     assert _fact(page, "版本") == "2"
     assert _fact(page, "园区") == EDITED_PARK
     expect(page.locator(HISTORY_ROWS).locator("td:nth-child(4)")).to_have_text(
-        ["enterprise.update", "enterprise.create"])
+        ["enterprise.update", "enterprise.create"]
+    )
     assert server.scalar("SELECT park FROM enterprises WHERE id = ?", new_id) == EDITED_PARK
     assert server.count("SELECT version FROM enterprises WHERE id = ?", new_id) == 2
     assert server.count("SELECT count(*) FROM enterprises") == before + 1
@@ -91,18 +95,22 @@ def test_create_refuses_a_bad_uscc_then_registers_and_edits(page: Page, sign_in,
 
 def test_live_search_narrows_the_table(page: Page, sign_in, server, api_total) -> None:
     total = api_total()
-    names = [str(server.scalar("SELECT name FROM enterprises WHERE city_code = '330100' ORDER BY id "
-                               "LIMIT 1 OFFSET ?", i)) for i in range(10)]
-    fragment, expected = next((f, n) for f, n in ((name[2:5], api_total(q=name[2:5])) for name in names)
-                              if 0 < n < total)
+    names = [
+        str(server.scalar("SELECT name FROM enterprises WHERE city_code = '330100' ORDER BY id LIMIT 1 OFFSET ?", i))
+        for i in range(10)
+    ]
+    fragment, expected = next(
+        (f, n) for f, n in ((name[2:5], api_total(q=name[2:5])) for name in names) if 0 < n < total
+    )
 
     sign_in(page, "demo.admin")
     page.locator(f'{NAV}[href="/enterprises"]').click()
     count = page.locator("[data-testid=result-count]")
     expect(count).to_have_text(f"共 {total} 家")
     page.evaluate("window.__sameDocument = true")  # survives an htmx swap, not a page load
-    with page.expect_response(lambda r: urlparse(r.url).path == "/enterprises"
-                              and r.request.headers.get("hx-request") == "true") as swap:
+    with page.expect_response(
+        lambda r: urlparse(r.url).path == "/enterprises" and r.request.headers.get("hx-request") == "true"
+    ) as swap:
         page.locator("main input[name=q]").press_sequentially(fragment, delay=40)
     assert swap.value.status == 200
     expect(count).to_have_text(f"共 {expected} 家")
@@ -122,8 +130,9 @@ def _open_import(page: Page) -> None:
     expect(page.locator("main h1")).to_have_text("批量导入备案企业")
 
 
-def test_import_refuses_bad_rows_then_imports_the_valid_ones(page: Page, sign_in, server, api_total,
-                                                             import_file, tmp_path) -> None:
+def test_import_refuses_bad_rows_then_imports_the_valid_ones(
+    page: Page, sign_in, server, api_total, import_file, tmp_path
+) -> None:
     workbook = tmp_path / "enterprises.xlsx"
     workbook.write_bytes(import_file.content)
     total = api_total()
@@ -137,7 +146,8 @@ def test_import_refuses_bad_rows_then_imports_the_valid_ones(page: Page, sign_in
     error_rows = page.locator("[data-testid=import-errors] tbody tr td:first-child")
     expect(error_rows).to_have_text(["4", "11", "17"])
     expect(page.locator("[data-testid=import-errors] tbody tr")).to_contain_text(
-        ["uscc.invalid", "uscc.duplicate_in_file", "district.unknown"])
+        ["uscc.invalid", "uscc.duplicate_in_file", "district.unknown"]
+    )
     assert api_total() == total
     assert server.count("SELECT count(*) FROM enterprises") == stored
 
@@ -156,8 +166,14 @@ def test_import_refuses_a_file_that_is_not_xlsx(page: Page, sign_in, server, api
     sign_in(page, "demo.admin")
     _open_import(page)
     page.locator("main input[type=file]").set_input_files(
-        files=[{"name": "enterprises.csv", "mimeType": "text/csv",
-                "buffer": "统一社会信用代码,企业名称\n91330106MA2CB7TE1X,某公司\n".encode()}])
+        files=[
+            {
+                "name": "enterprises.csv",
+                "mimeType": "text/csv",
+                "buffer": "统一社会信用代码,企业名称\n91330106MA2CB7TE1X,某公司\n".encode(),
+            }
+        ]
+    )
     assert _submit(page, IMPORT_SUBMIT) == 422
     expect(page.locator("[data-testid=import-file-error]")).to_contain_text("file.not_xlsx")
     expect(page.locator("[data-testid=import-report]")).to_have_count(0)

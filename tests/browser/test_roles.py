@@ -6,7 +6,7 @@ import re
 from typing import NamedTuple
 from urllib.parse import urlparse
 
-import httpx
+import httpx2
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -25,16 +25,27 @@ class DemoRole(NamedTuple):
 
 
 ROLES = [
-    DemoRole("demo.enterprise", "enterprise", "企业工作台", "Enterprise workspace",
-             ["/home", "/enterprises", "/tokens"]),
-    DemoRole("demo.officer", "district_officer", "区县工作台", "District workspace",
-             ["/home", "/enterprises", "/enterprises/new", "/enterprises/import", "/tokens"]),
-    DemoRole("demo.admin", "city_admin", "市级管理驾驶舱", "City overview",
-             ["/home", "/enterprises", "/enterprises/new", "/enterprises/import", "/audit", "/tokens"]),
-    DemoRole("demo.auditor", "auditor", "审计工作台", "Audit workspace",
-             ["/home", "/enterprises", "/audit", "/tokens"]),
-    DemoRole("demo.partner", "partner", "合作单位接口", "Partner API",
-             ["/home", "/enterprises", "/tokens"]),
+    DemoRole(
+        "demo.enterprise", "enterprise", "企业工作台", "Enterprise workspace", ["/home", "/enterprises", "/tokens"]
+    ),
+    DemoRole(
+        "demo.officer",
+        "district_officer",
+        "区县工作台",
+        "District workspace",
+        ["/home", "/enterprises", "/enterprises/new", "/enterprises/import", "/tokens"],
+    ),
+    DemoRole(
+        "demo.admin",
+        "city_admin",
+        "市级管理驾驶舱",
+        "City overview",
+        ["/home", "/enterprises", "/enterprises/new", "/enterprises/import", "/audit", "/tokens"],
+    ),
+    DemoRole(
+        "demo.auditor", "auditor", "审计工作台", "Audit workspace", ["/home", "/enterprises", "/audit", "/tokens"]
+    ),
+    DemoRole("demo.partner", "partner", "合作单位接口", "Partner API", ["/home", "/enterprises", "/tokens"]),
 ]
 
 
@@ -96,7 +107,8 @@ def test_enterprise_user_is_confined_to_its_own_record(page: Page, sign_in, serv
     assert allowed is not None
     assert allowed.status == 200
     expect(page.locator("[data-testid=enterprise-name]")).to_have_text(
-        str(server.scalar("SELECT name FROM enterprises WHERE id = ?", own)))
+        str(server.scalar("SELECT name FROM enterprises WHERE id = ?", own))
+    )
 
     listing = page.goto("/enterprises")
     assert listing is not None
@@ -116,6 +128,9 @@ def test_enterprise_user_is_confined_to_its_own_record(page: Page, sign_in, serv
     token = shown.inner_text().strip()
     assert re.fullmatch(r"cbec\S{20,}", token), token
     assert server.count("SELECT count(*) FROM api_tokens") == tokens_before + 1
+    page.reload()  # post/redirect/get: a reload neither shows the token again nor creates another
+    expect(page.locator("[data-testid=new-token]")).to_have_count(0)
+    assert server.count("SELECT count(*) FROM api_tokens") == tokens_before + 1
     page.locator(f'{NAV}[href="/tokens"]').click()  # a fresh GET: the token is not shown again
     expect(page.locator("main h1")).to_have_text("个人 API 令牌")
     expect(page.locator("[data-testid=new-token]")).to_have_count(0)
@@ -123,10 +138,10 @@ def test_enterprise_user_is_confined_to_its_own_record(page: Page, sign_in, serv
 
     # The token carries the same scope as the user, without any cookie.
     bearer = {"Authorization": f"Bearer {token}"}
-    denied = httpx.get(f"{server.base_url}/api/v1/enterprises/{other}", headers=bearer, timeout=10)
+    denied = httpx2.get(f"{server.base_url}/api/v1/enterprises/{other}", headers=bearer, timeout=10)
     assert denied.status_code == 403
     assert denied.json()["code"] == "permission_denied"
-    mine = httpx.get(f"{server.base_url}/api/v1/enterprises/{own}", headers=bearer, timeout=10)
+    mine = httpx2.get(f"{server.base_url}/api/v1/enterprises/{own}", headers=bearer, timeout=10)
     assert mine.status_code == 200
     assert mine.json()["id"] == own
 
@@ -134,7 +149,8 @@ def test_enterprise_user_is_confined_to_its_own_record(page: Page, sign_in, serv
 def test_district_officer_sees_exactly_its_district(page: Page, sign_in, server, api_total) -> None:
     expected = api_total(district="330108")
     assert expected == server.count(
-        "SELECT count(*) FROM enterprises WHERE city_code = '330100' AND district_code = '330108'")
+        "SELECT count(*) FROM enterprises WHERE city_code = '330100' AND district_code = '330108'"
+    )
     assert expected > 0
 
     sign_in(page, "demo.officer")
@@ -155,8 +171,7 @@ def test_district_officer_sees_exactly_its_district(page: Page, sign_in, server,
 
 def test_sign_in_is_locked_after_five_failures(page: Page, submit_login, server) -> None:
     password = "lock-test-password-1"
-    server.cli("users", "create", "browser.lockout", "--role", "auditor", "--city", "330100",
-               "--password", password)
+    server.cli("users", "create", "browser.lockout", "--role", "auditor", "--city", "330100", "--password", password)
     page.goto("/login")
     for attempt in range(1, 6):
         response = submit_login(page, "browser.lockout", "not-the-password")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from starlette.exceptions import StarletteDeprecationWarning
 
 from cbec.bootstrap import Platform
 from cbec.config import Settings
@@ -28,14 +27,6 @@ from cbec.storage import tables as t
 from cbec.storage.db import make_engine
 from cbec.web.app import create_app
 
-with warnings.catch_warnings():
-    # Starlette warns once, at import, that its test client falls back to `httpx` while `httpx2`
-    # is not installed. Only that warning is silenced, only for this import; drop this once
-    # httpx2 is in the lock file.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated",
-                            category=StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ENTERPRISES = "/api/v1/enterprises"
 SEED_COUNT = 150
@@ -51,8 +42,7 @@ def platform(tmp_path: Path, fixed_clock: FixedClock) -> Iterator[Platform]:
     settings = Settings(database_url=url, data_dir=tmp_path)
     engine = make_engine(url)
     built = Platform(settings, engine, load_districts(), fixed_clock)
-    seed_demo(built.uow, built.districts, seed=settings.demo_seed, password=settings.demo_password,
-              count=SEED_COUNT)
+    seed_demo(built.uow, built.districts, seed=settings.demo_seed, password=settings.demo_password, count=SEED_COUNT)
     try:
         yield built
     finally:
@@ -70,18 +60,21 @@ def rows_in(platform: Platform) -> Callable[[str], int]:
     def count(table: str) -> int:
         with platform.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.metadata.tables[table])).scalar_one())
+
     return count
 
 
 @pytest.fixture
 def bearer(platform: Platform) -> Callable[[str], dict[str, str]]:
     """``bearer("demo.admin")``: headers with a freshly issued API token of that demo user."""
+
     def headers(username: str) -> dict[str, str]:
         with platform.uow() as uow:
             user = uow.users.by_username(username)
             assert user is not None
             token = issue_token(uow, user.principal(), "e2e")
         return {"Authorization": f"Bearer {token}"}
+
     return headers
 
 
@@ -94,9 +87,15 @@ def _enterprise_id_of(platform: Platform, username: str) -> int:
 
 
 def _body(**changes: object) -> dict[str, object]:
-    body: dict[str, object] = {"uscc": NEW_USCC, "name": "杭州接口测试跨境贸易有限公司", "roles": ["ebc"],
-                               "city_code": "330100", "district_code": "330106", "registered_on": "2024-03-01",
-                               "park": "杭州跨境电商综合试验区滨江园"}
+    body: dict[str, object] = {
+        "uscc": NEW_USCC,
+        "name": "杭州接口测试跨境贸易有限公司",
+        "roles": ["ebc"],
+        "city_code": "330100",
+        "district_code": "330106",
+        "registered_on": "2024-03-01",
+        "park": "杭州跨境电商综合试验区滨江园",
+    }
     return body | changes
 
 
@@ -110,9 +109,20 @@ def _import_workbook(platform: Platform) -> tuple[bytes, int]:
     with platform.engine.connect() as conn:
         taken = set(conn.execute(select(t.enterprises.c.uscc)).scalars())
     fresh = [d for d in demo_enterprises(400, seed=20250101) if d.city_code == "330100" and d.uscc not in taken]
-    rows = [EnterpriseInput(uscc=d.uscc, name=d.name, city_code=d.city_code, district_code=d.district_code,
-                            roles=d.roles, registered_on=d.registered_on, customs_code=d.customs_code,
-                            name_en=d.name_en, park=d.park) for d in fresh[:20]]
+    rows = [
+        EnterpriseInput(
+            uscc=d.uscc,
+            name=d.name,
+            city_code=d.city_code,
+            district_code=d.district_code,
+            roles=d.roles,
+            registered_on=d.registered_on,
+            customs_code=d.customs_code,
+            name_en=d.name_en,
+            park=d.park,
+        )
+        for d in fresh[:20]
+    ]
     assert len(rows) == 20
     rows[2] = replace(rows[2], uscc=_bad_check(rows[2].uscc))
     rows[9] = replace(rows[9], uscc=rows[0].uscc)
@@ -143,8 +153,9 @@ def test_enterprise_token_sees_only_its_own_enterprise(client: TestClient, platf
 
 def test_officer_token_sees_only_its_district(client: TestClient, platform: Platform, bearer) -> None:
     with platform.engine.connect() as conn:
-        expected = conn.execute(select(func.count()).select_from(t.enterprises)
-                                .where(t.enterprises.c.district_code == "330108")).scalar_one()
+        expected = conn.execute(
+            select(func.count()).select_from(t.enterprises).where(t.enterprises.c.district_code == "330108")
+        ).scalar_one()
     assert expected > 0
     headers = bearer("demo.officer")
     listing = client.get(ENTERPRISES, params={"per_page": 500}, headers=headers)
@@ -214,8 +225,11 @@ def _sign_in(client: TestClient, username: str, password: str) -> str:
     assert form.status_code == 200
     found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert found is not None
-    done = client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": found.group(1), "next": "/home"}, follow_redirects=False)
+    done = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": found.group(1), "next": "/home"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
     assert done.headers["location"] == "/home"
     home = client.get("/home")
@@ -244,8 +258,11 @@ def test_session_writes_need_the_csrf_header(client: TestClient, platform: Platf
 
 def test_import_refuses_a_file_that_is_not_xlsx(client: TestClient, bearer, rows_in) -> None:
     before = rows_in("enterprises")
-    response = client.post(f"{ENTERPRISES}/import", headers=bearer("demo.admin"),
-                           files={"file": ("enterprises.csv", "统一社会信用代码,企业名称\n".encode(), "text/csv")})
+    response = client.post(
+        f"{ENTERPRISES}/import",
+        headers=bearer("demo.admin"),
+        files={"file": ("enterprises.csv", "统一社会信用代码,企业名称\n".encode(), "text/csv")},
+    )
     assert response.status_code == 422
     assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [("file", "file.not_xlsx")]
     assert rows_in("enterprises") == before
@@ -259,40 +276,52 @@ def test_import_refuses_an_oversized_upload(platform: Platform, bearer, rows_in)
     with TestClient(create_app(small)) as client:
         # Declared length far over the limit: refused from the header, before the body is read.
         huge = b"PK\x03\x04" + bytes(limit + 100 * 1024)
-        response = client.post(f"{ENTERPRISES}/import", headers=headers,
-                               files={"file": ("big.xlsx", huge, XLSX)})
+        response = client.post(f"{ENTERPRISES}/import", headers=headers, files={"file": ("big.xlsx", huge, XLSX)})
         assert response.status_code == 413
         assert response.json()["code"] == "validation_failed"
         assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [("file", "file.too_large")]
         # Within the multipart allowance but over the limit once read: still refused.
         over = b"PK\x03\x04" + bytes(limit * 2)
-        response = client.post(f"{ENTERPRISES}/import", headers=headers,
-                               files={"file": ("over.xlsx", over, XLSX)})
+        response = client.post(f"{ENTERPRISES}/import", headers=headers, files={"file": ("over.xlsx", over, XLSX)})
         assert response.status_code == 422
         assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [("file", "file.too_large")]
+        # No declared length at all (chunked): refused up front, as a different problem.
+
+        def chunked() -> Iterator[bytes]:
+            yield b"--x\r\nContent-Disposition: form-data; name=file; filename=a.xlsx\r\n\r\nPK\r\n--x--\r\n"
+
+        multipart = headers | {"Content-Type": "multipart/form-data; boundary=x"}
+        response = client.post(f"{ENTERPRISES}/import", headers=multipart, content=chunked())
+        assert response.status_code == 411
+        assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [("file", "file.length_required")]
     assert (rows_in("enterprises"), rows_in("audit_events")) == (before, events)
 
 
-def test_import_is_all_or_nothing_unless_valid_only(client: TestClient, platform: Platform, bearer,
-                                                    rows_in) -> None:
+def test_import_is_all_or_nothing_unless_valid_only(client: TestClient, platform: Platform, bearer, rows_in) -> None:
     content, total_rows = _import_workbook(platform)
     headers = bearer("demo.admin")
     before, events = rows_in("enterprises"), rows_in("audit_events")
     listed = client.get(ENTERPRISES, params={"per_page": 1}, headers=headers).json()["total"]
 
-    refused = client.post(f"{ENTERPRISES}/import", headers=headers,
-                          files={"file": ("enterprises.xlsx", content, XLSX)})
+    refused = client.post(f"{ENTERPRISES}/import", headers=headers, files={"file": ("enterprises.xlsx", content, XLSX)})
     assert refused.status_code == 422
     body = refused.json()
     assert (body["code"], body["refused"]) == ("import.refused", True)
     assert body["rejected_rows"] == [4, 11, 17]
     assert [(e["row"], e["code"]) for e in body["errors"]] == [
-        (4, "uscc.invalid"), (11, "uscc.duplicate_in_file"), (17, "district.unknown")]
+        (4, "uscc.invalid"),
+        (11, "uscc.duplicate_in_file"),
+        (17, "district.unknown"),
+    ]
     assert (body["total_rows"], body["imported"]) == (total_rows, 0)
     assert (rows_in("enterprises"), rows_in("audit_events")) == (before, events)
 
-    accepted = client.post(f"{ENTERPRISES}/import", headers=headers, data={"valid_only": "true"},
-                           files={"file": ("enterprises.xlsx", content, XLSX)})
+    accepted = client.post(
+        f"{ENTERPRISES}/import",
+        headers=headers,
+        data={"valid_only": "true"},
+        files={"file": ("enterprises.xlsx", content, XLSX)},
+    )
     assert accepted.status_code == 200
     body = accepted.json()
     assert body["refused"] is False

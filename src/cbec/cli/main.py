@@ -52,7 +52,15 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     from cbec.web.app import create_app
 
-    uvicorn.run(create_app(platform()), host=host, port=port, log_level="info")
+    settings = platform().settings
+    uvicorn.run(
+        create_app(platform()),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @db_app.command("upgrade")

@@ -39,8 +39,22 @@ def create_app(platform: Platform) -> FastAPI:
         # Refuse an oversized upload from its declared length, before reading a byte of it.
         if request.method == "POST" and request.url.path in UPLOAD_PATHS:
             declared = request.headers.get("content-length")
-            if declared is None or not declared.isdigit() or int(declared) > limit + 64 * 1024:
-                return _too_large(request, limit)
+            if declared is None or not declared.isdigit():
+                return _upload_refused(
+                    request,
+                    411,
+                    "file.length_required",
+                    "the upload did not declare its size (Content-Length)",
+                    "send the file as an ordinary form upload, not chunked",
+                )
+            if int(declared) > limit + 64 * 1024:  # the allowance covers the multipart framing
+                return _upload_refused(
+                    request,
+                    413,
+                    "file.too_large",
+                    f"the upload is larger than the limit of {limit} bytes",
+                    "split the file into smaller workbooks",
+                )
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -54,17 +68,8 @@ def create_app(platform: Platform) -> FastAPI:
     return app
 
 
-def _too_large(request: Request, limit: int) -> Response:
-    error = ValidationFailed(
-        [
-            FieldError(
-                "file",
-                "file.too_large",
-                f"the upload is larger than the limit of {limit} bytes",
-                "split the file into smaller workbooks",
-            )
-        ]
-    )
+def _upload_refused(request: Request, status: int, code: str, message: str, hint: str) -> Response:
+    error = ValidationFailed([FieldError("file", code, message, hint)])
     if request.url.path.startswith("/api/"):
-        return JSONResponse(error.as_dict(), status_code=413)
-    return render(request, "error.html", {"status": 413, "error": error}, status_code=413)
+        return JSONResponse(error.as_dict(), status_code=status)
+    return render(request, "error.html", {"status": status, "error": error}, status_code=status)

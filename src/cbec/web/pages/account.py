@@ -24,6 +24,7 @@ from cbec.web.i18n import LOCALES
 from cbec.web.templating import render
 
 router = APIRouter()
+NEW_TOKEN_COOKIE = "cbec_new_token"  # noqa: S105 - a cookie name, not a secret
 
 
 def _secure(request: Request) -> bool:
@@ -116,7 +117,13 @@ def switch_language(code: str, request: Request, next: str = "/") -> Response:
 def tokens(request: Request, identity: PageIdentity, platform: PlatformDep) -> Response:
     with platform.uow(read_only=True) as uow:
         rows = uow.credentials.tokens_of(identity.user.id)
-    return render(request, "tokens.html", {"tokens": rows, "new_token": None})
+    # A token just created is handed over once, through a short-lived cookie (see create_token).
+    new_token = request.cookies.get(NEW_TOKEN_COOKIE)
+    response = render(request, "tokens.html", {"tokens": rows, "new_token": new_token})
+    response.headers["Cache-Control"] = "no-store"
+    if new_token:
+        response.delete_cookie(NEW_TOKEN_COOKIE, path="/tokens")
+    return response
 
 
 @router.post("/tokens")
@@ -130,9 +137,12 @@ def create_token(
     require_csrf(request, identity, csrf_token)
     with platform.uow() as uow:
         token = services.issue_token(uow, identity.principal, name)
-    with platform.uow(read_only=True) as uow:
-        rows = uow.credentials.tokens_of(identity.user.id)
-    return render(request, "tokens.html", {"tokens": rows, "new_token": token})
+    # Post/redirect/get: reloading the page must not create a second token.
+    response = RedirectResponse("/tokens", status_code=303)
+    response.set_cookie(
+        NEW_TOKEN_COOKIE, token, max_age=120, path="/tokens", httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
 
 
 @router.post("/tokens/{token_id}/revoke")
