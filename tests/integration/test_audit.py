@@ -203,3 +203,24 @@ def test_two_first_writers_on_an_empty_trail_both_succeed(platform: Platform, co
     assert [type(f).__name__ for f in failures] == []
     assert count_rows("audit_events") == 2
     assert check(platform).ok
+
+
+def test_events_carry_the_subject_city_and_city_views_see_only_theirs(platform: Platform) -> None:
+    make_changes(platform)  # five events about 杭州 enterprises
+    with platform.uow() as uow:
+        record(uow, SYSTEM, "test.guangzhou", "test", 1, city_code="440100")
+        uow.commit()
+    with platform.uow(read_only=True) as uow:
+        hangzhou = uow.audit.recent(50, "330100")
+        guangzhou = uow.audit.recent(50, "440100")
+        everything = uow.audit.recent(50)
+    assert [e.seq for e in hangzhou] == [5, 4, 3, 2, 1]
+    assert [(e.seq, e.action) for e in guangzhou] == [(6, "test.guangzhou")]
+    assert len(everything) == 6
+
+
+def test_moving_an_event_to_another_city_breaks_the_chain(platform: Platform) -> None:
+    make_changes(platform)
+    sql(platform, "UPDATE audit_events SET city_code = '440100' WHERE seq = 2")
+    report = check(platform)
+    assert (report.ok, report.first_bad_seq) == (False, 2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = ["GENESIS", "AuditEvent", "ChainReport", "EventDraft", "event_hash", "verify_chain"]
@@ -28,6 +28,8 @@ class EventDraft:
     subject_id: str
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+    #: The city whose auditors may read the event (the subject's city); None = platform-wide.
+    city_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class AuditEvent:
     after: str | None
     prev_hash: str
     hash: str
+    city_code: str | None = None
 
 
 def canonical_json(value: dict[str, Any] | None) -> str | None:
@@ -55,14 +58,17 @@ def event_hash(prev_hash: str, seq: int, occurred_at: str, draft_fields: tuple[s
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def fields_of(
-    actor: str, action: str, subject_type: str, subject_id: str, before: str | None, after: str | None
-) -> tuple[str, ...]:
-    return (actor, action, subject_type, subject_id, before or "", after or "")
-
-
 def hash_of(event: AuditEvent) -> str:
-    fields = fields_of(event.actor, event.action, event.subject_type, event.subject_id, event.before, event.after)
+    """The city is hashed too, so an event cannot be moved out of an auditor's sight unnoticed."""
+    fields = (
+        event.actor,
+        event.action,
+        event.subject_type,
+        event.subject_id,
+        event.before or "",
+        event.after or "",
+        event.city_code or "",
+    )
     return event_hash(event.prev_hash, event.seq, event.occurred_at, fields)
 
 
@@ -70,24 +76,21 @@ def chain(drafts: list[EventDraft], last_seq: int, prev_hash: str, occurred_at: 
     """Number and link ``drafts`` after the event (``last_seq``, ``prev_hash``)."""
     events: list[AuditEvent] = []
     for seq, draft in enumerate(drafts, start=last_seq + 1):
-        before, after = canonical_json(draft.before), canonical_json(draft.after)
-        fields = fields_of(draft.actor, draft.action, draft.subject_type, draft.subject_id, before, after)
-        digest = event_hash(prev_hash, seq, occurred_at, fields)
-        events.append(
-            AuditEvent(
-                seq,
-                occurred_at,
-                draft.actor,
-                draft.action,
-                draft.subject_type,
-                draft.subject_id,
-                before,
-                after,
-                prev_hash,
-                digest,
-            )
+        event = AuditEvent(
+            seq=seq,
+            occurred_at=occurred_at,
+            actor=draft.actor,
+            action=draft.action,
+            subject_type=draft.subject_type,
+            subject_id=draft.subject_id,
+            before=canonical_json(draft.before),
+            after=canonical_json(draft.after),
+            prev_hash=prev_hash,
+            hash="",
+            city_code=draft.city_code,
         )
-        prev_hash = digest
+        prev_hash = hash_of(event)
+        events.append(replace(event, hash=prev_hash))
     return events
 
 

@@ -36,9 +36,14 @@ def record(
     *,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    city_code: str | None = None,
 ) -> AuditEvent:
-    """Write one event in the caller's open transaction; it commits or rolls back with it."""
-    draft = EventDraft(principal.actor, action, subject_type, str(subject_id), before, after)
+    """Write one event in the caller's open transaction; it commits or rolls back with it.
+
+    ``city_code`` is the subject's city (who may audit it); it defaults to the actor's city.
+    """
+    city = city_code or principal.city_code
+    draft = EventDraft(principal.actor, action, subject_type, str(subject_id), before, after, city)
     event: AuditEvent = uow.audit.append(draft, uow.clock.now())
     return event
 

@@ -50,7 +50,10 @@ def _seed_enterprises(uow: SqlUnitOfWork, items: list[DemoEnterprise]) -> int:
     created = uow.enterprises.add_many(todo, uow.clock.now())
     record_many(
         uow,
-        [EventDraft(SYSTEM.actor, "enterprise.create", "enterprise", str(e.id), None, e.snapshot()) for e in created],
+        [
+            EventDraft(SYSTEM.actor, "enterprise.create", "enterprise", str(e.id), None, e.snapshot(), e.city_code)
+            for e in created
+        ],
     )
     uow.commit()
     return len(todo)

@@ -131,9 +131,17 @@ def create_user(uow: SqlUnitOfWork, new: NewUser, districts: DistrictBook, actor
         "city_code": user.city_code,
         "district_code": user.district_code,
     }
-    record(uow, actor, "user.create", "user", user.id, after=after)
+    record(uow, actor, "user.create", "user", user.id, after=after, city_code=_city(uow, user.principal()))
     uow.commit()
     return user
+
+
+def _city(uow: SqlUnitOfWork, principal: Principal) -> str | None:
+    """The city whose auditors see this user's events; an enterprise user's is its enterprise's."""
+    if principal.city_code or principal.enterprise_id is None:
+        return principal.city_code
+    enterprise = uow.enterprises.get(principal.enterprise_id)
+    return enterprise.city_code if enterprise else None
 
 
 def authenticate(uow: SqlUnitOfWork, username: str, password: str, client: str, policy: LoginPolicy) -> User:
@@ -148,7 +156,8 @@ def authenticate(uow: SqlUnitOfWork, username: str, password: str, client: str, 
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
         uow.credentials.record_failure(username[:64], client[:64], now)
-        record(uow, SYSTEM, "auth.sign_in_failed", "user", username[:64], after={"client": client[:64]})
+        city = _city(uow, user.principal()) if user else None
+        record(uow, SYSTEM, "auth.sign_in_failed", "user", username[:64], after={"client": client[:64]}, city_code=city)
         uow.commit()  # the failure must count even though we refuse the sign-in
         raise AuthenticationFailed("wrong username or password")
     uow.credentials.clear_failures(username)
@@ -160,7 +169,7 @@ def open_session(uow: SqlUnitOfWork, user: User, hours: int) -> tuple[str, str]:
     token, csrf = new_token("s"), secrets.token_urlsafe(32)
     now = uow.clock.now()
     uow.credentials.add_session(token_digest(token), user.id, csrf, now, now + timedelta(hours=hours))
-    record(uow, user.principal(), "auth.sign_in", "user", user.id)
+    record(uow, user.principal(), "auth.sign_in", "user", user.id, city_code=_city(uow, user.principal()))
     uow.commit()
     return token, csrf
 
@@ -177,7 +186,7 @@ def session_principal(uow: SqlUnitOfWork, token: str) -> tuple[User, str] | None
 
 def close_session(uow: SqlUnitOfWork, token: str, principal: Principal) -> None:
     uow.credentials.drop_session(token_digest(token))
-    record(uow, principal, "auth.sign_out", "user", principal.user_id)
+    record(uow, principal, "auth.sign_out", "user", principal.user_id, city_code=_city(uow, principal))
     uow.commit()
 
 
@@ -199,7 +208,7 @@ def issue_token(uow: SqlUnitOfWork, principal: Principal, name: str) -> str:
         )
     token = new_token("cbec")
     token_id = uow.credentials.add_token(principal.user_id, name, token_digest(token), token[:9], uow.clock.now())
-    record(uow, principal, "token.issue", "api_token", token_id, after={"name": name})
+    record(uow, principal, "token.issue", "api_token", token_id, after={"name": name}, city_code=_city(uow, principal))
     uow.commit()
     return token
 
@@ -216,5 +225,5 @@ def token_principal(uow: SqlUnitOfWork, token: str) -> User | None:
 def revoke_token(uow: SqlUnitOfWork, principal: Principal, token_id: int) -> None:
     if principal.user_id is None or not uow.credentials.revoke_token(principal.user_id, token_id, uow.clock.now()):
         raise PermissionDenied(f"token {token_id} is not one of your active tokens")
-    record(uow, principal, "token.revoke", "api_token", token_id)
+    record(uow, principal, "token.revoke", "api_token", token_id, city_code=_city(uow, principal))
     uow.commit()

@@ -74,7 +74,15 @@ def create_enterprise(
     scoping.check_create(principal, data)
     _validate(uow, data, districts)
     enterprise = uow.enterprises.add(data, uow.clock.now())
-    record(uow, principal, "enterprise.create", "enterprise", enterprise.id, after=enterprise.snapshot())
+    record(
+        uow,
+        principal,
+        "enterprise.create",
+        "enterprise",
+        enterprise.id,
+        after=enterprise.snapshot(),
+        city_code=enterprise.city_code,
+    )
     uow.commit()
     return enterprise
 
@@ -108,6 +116,7 @@ def update_enterprise(
         enterprise_id,
         before=current.snapshot(),
         after=changed.snapshot(),
+        city_code=changed.city_code,
     )
     uow.commit()
     return changed
@@ -175,7 +184,7 @@ def import_enterprises(
     record_many(
         uow,
         [
-            EventDraft(principal.actor, "enterprise.create", "enterprise", str(e.id), None, e.snapshot())
+            EventDraft(principal.actor, "enterprise.create", "enterprise", str(e.id), None, e.snapshot(), e.city_code)
             for e in created
         ],
     )

@@ -285,6 +285,7 @@ def _event(row: Any) -> AuditEvent:
         row.after,
         row.prev_hash,
         row.hash,
+        row.city_code,
     )
 
 
@@ -326,10 +327,12 @@ class SqlAuditLog:
         row = self.conn.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).first()
         return (row.seq, row.hash) if row else None
 
-    def recent(self, limit: int) -> list[AuditEvent]:
-        """The newest events of any subject, newest first."""
-        rows = self.conn.execute(select(t.audit_events).order_by(t.audit_events.c.seq.desc()).limit(limit))
-        return [_event(r) for r in rows]
+    def recent(self, limit: int, city_code: str | None = None) -> list[AuditEvent]:
+        """The newest events, newest first; only one city's when ``city_code`` is given."""
+        stmt = select(t.audit_events).order_by(t.audit_events.c.seq.desc()).limit(limit)
+        if city_code is not None:
+            stmt = stmt.where(t.audit_events.c.city_code == city_code)
+        return [_event(r) for r in self.conn.execute(stmt)]
 
     def for_subject(self, subject_type: str, subject_id: str, limit: int = 50) -> list[AuditEvent]:
         c = t.audit_events.c

@@ -109,7 +109,9 @@ audit_events = Table(
     Column("after", Text, nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("city_code", String(16), nullable=True),  # whose auditors may read it; hashed with the event
     Index(None, "subject_type", "subject_id"),
+    Index(None, "city_code", "seq"),
 )
 
 # One row (id = 1): the newest event's seq and hash. Appending locks it, which serialises

@@ -43,7 +43,7 @@ def home(request: Request, identity: PageIdentity, platform: PlatformDep) -> Res
             context["total"] = sum(counts["status"].values())
         if principal.role is Role.AUDITOR:
             context["chain"] = verify(uow.audit)
-            context["events"] = uow.audit.recent(20)
+            context["events"] = uow.audit.recent(20, principal.city_code)
     return render(request, "home.html", context)
 
 
@@ -53,5 +53,5 @@ def audit_trail(request: Request, identity: PageIdentity, platform: PlatformDep)
         raise PermissionDenied("only auditors and city administrators may read the audit trail")
     with platform.uow(read_only=True) as uow:
         chain = verify(uow.audit)
-        events = uow.audit.recent(200)
+        events = uow.audit.recent(200, identity.principal.city_code)
     return render(request, "audit.html", {"chain": chain, "events": events})

@@ -29,12 +29,14 @@ def upgrade() -> None:
         sa.Column("after", sa.Text(), nullable=True),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("city_code", sa.String(length=16), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_events")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_audit_events_subject_type_subject_id"), ["subject_type", "subject_id"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_audit_events_city_code_seq"), ["city_code", "seq"], unique=False)
 
     audit_head = op.create_table(
         "audit_head",
@@ -141,6 +143,7 @@ def downgrade() -> None:
     op.drop_table("enterprises")
     op.drop_table("audit_head")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_events_city_code_seq"))
         batch_op.drop_index(batch_op.f("ix_audit_events_subject_type_subject_id"))
 
     op.drop_table("audit_events")
