@@ -32,12 +32,7 @@ TODAY = date(2024, 11, 26)
 
 
 def _rows() -> list[EnterpriseInput]:
-    return [
-        EnterpriseInput(
-            d.uscc, d.name, d.city_code, d.district_code, d.roles, d.registered_on, d.customs_code, d.name_en, d.park
-        )
-        for d in demo_enterprises(ROWS, seed=7)
-    ]
+    return [d.as_input() for d in demo_enterprises(ROWS, seed=7)]
 
 
 def _bare_read(data: bytes) -> int:

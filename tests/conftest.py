@@ -68,20 +68,7 @@ def wrong_check_character(uscc: str) -> str:
 def bad_workbook() -> BadWorkbook:
     """Demo enterprises 1..1000 with: row 11 a wrong USCC check character, row 501 repeating the
     USCC of row 4, and row 999 an unknown district."""
-    rows = [
-        EnterpriseInput(
-            uscc=d.uscc,
-            name=d.name,
-            city_code=d.city_code,
-            district_code=d.district_code,
-            roles=d.roles,
-            registered_on=d.registered_on,
-            customs_code=d.customs_code,
-            name_en=d.name_en,
-            park=d.park,
-        )
-        for d in demo_enterprises(1000, seed=424242)
-    ]
+    rows = [d.as_input() for d in demo_enterprises(1000, seed=424242)]
     rows[9] = replace(rows[9], uscc=wrong_check_character(rows[9].uscc))
     rows[499] = replace(rows[499], uscc=rows[2].uscc)
     rows[997] = replace(rows[997], district_code="999999")

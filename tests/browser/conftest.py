@@ -275,20 +275,7 @@ def _hangzhou_import_file(taken: set[str], *, count: int = 20, seed: int = 20250
     unknown district."""
     fresh = [d for d in demo_enterprises(400, seed=seed) if d.city_code == HANGZHOU and d.uscc not in taken]
     assert len(fresh) >= count, "the generator gave too few new 杭州 enterprises"
-    rows = [
-        EnterpriseInput(
-            uscc=d.uscc,
-            name=d.name,
-            city_code=d.city_code,
-            district_code=d.district_code,
-            roles=d.roles,
-            registered_on=d.registered_on,
-            customs_code=d.customs_code,
-            name_en=d.name_en,
-            park=d.park,
-        )
-        for d in fresh[:count]
-    ]
+    rows = [d.as_input() for d in fresh[:count]]
     rows[2] = replace(rows[2], uscc=wrong_check_character(rows[2].uscc))
     rows[9] = replace(rows[9], uscc=rows[0].uscc)
     rows[15] = replace(rows[15], district_code="999999")

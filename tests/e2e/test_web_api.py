@@ -20,7 +20,6 @@ from cbec.identity.services import issue_token
 from cbec.kernel.clock import FixedClock
 from cbec.kernel.ids import uscc_with_check
 from cbec.registry.districts import load_districts
-from cbec.registry.model import EnterpriseInput
 from cbec.registry.spreadsheet import build_workbook
 from cbec.storage import migrate
 from cbec.storage import tables as t
@@ -109,20 +108,7 @@ def _import_workbook(platform: Platform) -> tuple[bytes, int]:
     with platform.engine.connect() as conn:
         taken = set(conn.execute(select(t.enterprises.c.uscc)).scalars())
     fresh = [d for d in demo_enterprises(400, seed=20250101) if d.city_code == "330100" and d.uscc not in taken]
-    rows = [
-        EnterpriseInput(
-            uscc=d.uscc,
-            name=d.name,
-            city_code=d.city_code,
-            district_code=d.district_code,
-            roles=d.roles,
-            registered_on=d.registered_on,
-            customs_code=d.customs_code,
-            name_en=d.name_en,
-            park=d.park,
-        )
-        for d in fresh[:20]
-    ]
+    rows = [d.as_input() for d in fresh[:20]]
     assert len(rows) == 20
     rows[2] = replace(rows[2], uscc=_bad_check(rows[2].uscc))
     rows[9] = replace(rows[9], uscc=rows[0].uscc)

@@ -320,3 +320,14 @@ def test_enterprise_user_may_edit_its_details_but_not_officer_fields(platform: P
         )
     assert "district_code, status" in caught.value.message
     assert count_rows("audit_events") == 2
+
+
+def test_a_uscc_inserted_by_a_concurrent_writer_is_a_conflict_not_a_crash(
+    platform: Platform, count_rows: CountRows
+) -> None:
+    # The service checked the USCC was free; another transaction then registered it first.
+    create(platform, ADMIN, enterprise_input(1))
+    with platform.uow() as uow, pytest.raises(Conflict) as caught:
+        uow.enterprises.add(enterprise_input(1, name="并发写入有限公司"), uow.clock.now())
+    assert caught.value.code == "uscc.exists"
+    assert (count_rows("enterprises"), count_rows("audit_events")) == (1, 1)

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from cbec.kernel.ids import uscc_with_check
 from cbec.registry.districts import City, District, DistrictBook, load_districts
-from cbec.registry.model import EnterpriseRole
+from cbec.registry.model import EnterpriseInput, EnterpriseRole
 
 __all__ = ["DemoEnterprise", "demo_enterprises"]
 
@@ -35,6 +35,20 @@ class DemoEnterprise:
     park: str | None
     roles: frozenset[EnterpriseRole]
     registered_on: date
+
+    def as_input(self) -> EnterpriseInput:
+        """The record as a clerk would file it (the registry's input type)."""
+        return EnterpriseInput(
+            uscc=self.uscc,
+            name=self.name,
+            city_code=self.city_code,
+            district_code=self.district_code,
+            roles=self.roles,
+            registered_on=self.registered_on,
+            customs_code=self.customs_code,
+            name_en=self.name_en,
+            park=self.park,
+        )
 
 
 # Relative weight of each city, roughly by cross-border e-commerce trade volume.

@@ -12,7 +12,7 @@ from cbec.demo.generator import DemoEnterprise, demo_enterprises
 from cbec.identity.model import SYSTEM, Role
 from cbec.identity.services import NewUser, create_user
 from cbec.registry.districts import DistrictBook
-from cbec.registry.model import EnterpriseInput, EnterpriseRole
+from cbec.registry.model import EnterpriseRole
 
 if TYPE_CHECKING:
     from cbec.storage.uow import SqlUnitOfWork
@@ -30,23 +30,9 @@ class DemoAccount:
     scope: str
 
 
-def _as_input(d: DemoEnterprise) -> EnterpriseInput:
-    return EnterpriseInput(
-        uscc=d.uscc,
-        name=d.name,
-        city_code=d.city_code,
-        district_code=d.district_code,
-        roles=d.roles,
-        registered_on=d.registered_on,
-        customs_code=d.customs_code,
-        name_en=d.name_en,
-        park=d.park,
-    )
-
-
 def _seed_enterprises(uow: SqlUnitOfWork, items: list[DemoEnterprise]) -> int:
     fresh = uow.enterprises.existing_usccs(d.uscc for d in items)
-    todo = [_as_input(d) for d in items if d.uscc not in fresh]
+    todo = [d.as_input() for d in items if d.uscc not in fresh]
     created = uow.enterprises.add_many(todo, uow.clock.now())
     record_many(
         uow,

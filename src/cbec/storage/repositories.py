@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from cbec.audit.model import AuditEvent, EventDraft, chain
 from cbec.identity.model import Role, User
+from cbec.kernel.errors import Conflict
 from cbec.registry.model import Enterprise, EnterpriseInput, EnterpriseRole, EnterpriseStatus
 from cbec.registry.ports import EnterpriseQuery
 from cbec.storage import tables as t
@@ -56,6 +59,18 @@ def _enterprise_values(data: EnterpriseInput | Enterprise) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _uscc_race() -> Iterator[None]:
+    """Services check USCCs before inserting; a concurrent insert of the same code can still win
+    the race, and the unique constraint then speaks. Say so in domain terms, not as a crash."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise Conflict(
+            "an enterprise with this USCC was registered at the same moment; reload and check", code="uscc.exists"
+        ) from error
+
+
 class SqlEnterpriseRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -80,7 +95,8 @@ class SqlEnterpriseRepository:
 
     def add(self, data: EnterpriseInput, now: datetime) -> Enterprise:
         values = _enterprise_values(data) | {"version": 1, "created_at": now, "updated_at": now}
-        new_id = self.conn.execute(insert(t.enterprises).values(**values)).inserted_primary_key
+        with _uscc_race():
+            new_id = self.conn.execute(insert(t.enterprises).values(**values)).inserted_primary_key
         assert new_id is not None
         created = self.get(new_id[0])
         assert created is not None
@@ -89,10 +105,9 @@ class SqlEnterpriseRepository:
     def add_many(self, rows: list[EnterpriseInput], now: datetime) -> list[Enterprise]:
         if not rows:
             return []
-        self.conn.execute(
-            insert(t.enterprises),
-            [_enterprise_values(r) | {"version": 1, "created_at": now, "updated_at": now} for r in rows],
-        )
+        values = [_enterprise_values(r) | {"version": 1, "created_at": now, "updated_at": now} for r in rows]
+        with _uscc_race():
+            self.conn.execute(insert(t.enterprises), values)
         by_uscc = {e.uscc: e for e in self._by_usccs([r.uscc for r in rows])}
         return [by_uscc[r.uscc] for r in rows]
 
