@@ -92,6 +92,20 @@ def test_create_refuses_a_bad_uscc_then_registers_and_edits(page: Page, sign_in,
     assert server.count("SELECT version FROM enterprises WHERE id = ?", new_id) == 2
     assert server.count("SELECT count(*) FROM enterprises") == before + 1
 
+    # Two open edit forms: the second save finds version 3 stored and keeps its input with a reason.
+    page.goto(f"{server.base_url}/enterprises/{new_id}/edit")
+    other = page.context.new_page()
+    other.goto(f"{server.base_url}/enterprises/{new_id}/edit")
+    other.locator("input[name=park]").fill("先保存的园区")
+    assert _submit(other) == 200
+    other.close()
+    page.locator("input[name=park]").fill("后保存的园区")
+    assert _submit(page) == 409
+    expect(page.locator("[data-testid=form-errors]")).to_contain_text("enterprise.stale")
+    expect(page.locator("input[name=park]")).to_have_value("后保存的园区")
+    assert server.scalar("SELECT park FROM enterprises WHERE id = ?", new_id) == "先保存的园区"
+    assert server.count("SELECT version FROM enterprises WHERE id = ?", new_id) == 3
+
 
 def test_live_search_narrows_the_table(page: Page, sign_in, server, api_total) -> None:
     total = api_total()

@@ -8,12 +8,14 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from cbec.bootstrap import Platform
 from cbec.identity.model import Role
 from cbec.kernel.clock import business_date
-from cbec.kernel.errors import FieldError, PermissionDenied, ValidationFailed
+from cbec.kernel.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from cbec.registry import services
-from cbec.registry.model import EnterpriseInput, EnterpriseRole, EnterpriseStatus
+from cbec.registry.model import Enterprise, EnterpriseInput, EnterpriseRole, EnterpriseStatus
 from cbec.registry.ports import EnterpriseQuery
 from cbec.registry.services import ImportRefused
 from cbec.registry.spreadsheet import build_template, parse_workbook
@@ -166,14 +168,29 @@ def new_page(request: Request, identity: PageIdentity) -> Response:
     return _form_page(request, enterprise_id=None, values=values, errors=[])
 
 
+# The form handlers are async to read repeated form fields (roles); database work goes to the
+# thread pool so it never blocks the event loop.
+def _create(platform: Platform, identity: Identity, data: EnterpriseInput) -> Enterprise:
+    with platform.uow() as uow:
+        return services.create_enterprise(uow, identity.principal, data, platform.districts)
+
+
+def _update(
+    platform: Platform, identity: Identity, enterprise_id: int, data: EnterpriseInput, version: int | None
+) -> None:
+    with platform.uow() as uow:
+        services.update_enterprise(
+            uow, identity.principal, enterprise_id, data, platform.districts, expected_version=version
+        )
+
+
 @router.post("/new")
 async def create(request: Request, identity: PageIdentity, platform: PlatformDep) -> Response:
     form, roles = await _read_form(request)
     require_csrf(request, identity, form["csrf_token"])
     try:
         data = _form_input(form, roles)
-        with platform.uow() as uow:
-            created = services.create_enterprise(uow, identity.principal, data, platform.districts)
+        created = await run_in_threadpool(_create, platform, identity, data)
     except ValidationFailed as invalid:
         return _form_page(
             request, enterprise_id=None, values=form | {"roles": roles}, errors=invalid.errors, status_code=422
@@ -252,12 +269,14 @@ async def edit(enterprise_id: int, request: Request, identity: PageIdentity, pla
     version = int(form["version"]) if form["version"].isdigit() else None
     try:
         data = _form_input(form, roles)
-        with platform.uow() as uow:
-            services.update_enterprise(
-                uow, identity.principal, enterprise_id, data, platform.districts, expected_version=version
-            )
+        await run_in_threadpool(_update, platform, identity, enterprise_id, data, version)
     except ValidationFailed as invalid:
         return _form_page(
             request, enterprise_id=enterprise_id, values=form | {"roles": roles}, errors=invalid.errors, status_code=422
+        )
+    except Conflict as stale:  # someone saved in between: keep the user's input and say so
+        errors = [FieldError("version", stale.code, stale.message, "open the record again and redo the edit")]
+        return _form_page(
+            request, enterprise_id=enterprise_id, values=form | {"roles": roles}, errors=errors, status_code=409
         )
     return RedirectResponse(f"/enterprises/{enterprise_id}", status_code=303)
