@@ -204,6 +204,47 @@ _EN: dict[str, str] = {
 
 CATALOGS = {"zh": _ZH, "en": _EN}
 
+# Chinese wording for error codes. The English message from the domain stays beside it, since it
+# carries the specifics (which character, which row); English pages show that message alone.
+ERRORS_ZH: dict[str, str] = {
+    "uscc.invalid": "统一社会信用代码不正确",
+    "uscc.required": "统一社会信用代码必填",
+    "uscc.exists": "该统一社会信用代码已经备案",
+    "uscc.duplicate_in_file": "文件中统一社会信用代码重复",
+    "customs_code.invalid": "海关注册编码应为 10 位数字或大写字母",
+    "name.required": "企业名称必填",
+    "name.too_long": "企业名称过长",
+    "park.too_long": "园区名称过长",
+    "roles.required": "请至少选择一个企业角色",
+    "roles.unknown": "企业角色无法识别",
+    "city.required": "所在城市必填",
+    "city.unknown": "所在城市无法识别",
+    "district.required": "区县/镇街/功能区必填",
+    "district.unknown": "区县/镇街/功能区不属于所选城市",
+    "district.out_of_scope": "超出您的管辖范围",
+    "registered_on.required": "备案日期必填",
+    "registered_on.invalid": "备案日期格式应为 YYYY-MM-DD",
+    "registered_on.future": "备案日期不能晚于今天",
+    "status.unknown": "状态无法识别",
+    "file.not_xlsx": "文件不是 .xlsx 格式的 Excel 工作簿",
+    "file.too_large": "文件过大",
+    "file.empty": "文件为空",
+    "file.length_required": "上传未声明文件大小",
+    "file.missing_column": "缺少必填列",
+    "file.missing_sheet": "找不到“企业名单”工作表",
+    "file.too_many_rows": "行数超过上限",
+    "file.unreadable": "文件无法读取",
+    "enterprise.stale": "该企业已被他人修改，请重新打开后再编辑",
+    "csrf.invalid": "表单已过期，请刷新页面后重试",
+    "permission_denied": "无权操作",
+    "not_found": "未找到",
+}
+
+
+def explain(locale: str, code: str) -> str:
+    """A short Chinese reason for an error code on Chinese pages; empty when there is none."""
+    return ERRORS_ZH.get(code, "") if locale == "zh" else ""
+
 
 def translate(locale: str, key: str, **values: object) -> str:
     """Look a key up; a missing key shows itself so a gap is visible, not silently English."""

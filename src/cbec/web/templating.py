@@ -13,7 +13,7 @@ from starlette.responses import Response
 from cbec.identity.model import Role
 from cbec.registry.spreadsheet import ROLE_LABELS, STATUS_LABELS
 from cbec.web.deps import locale
-from cbec.web.i18n import translate
+from cbec.web.i18n import explain, translate
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -43,6 +43,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     base: dict[str, Any] = {
         "lang": lang,
         "t": partial(translate, lang),
+        "explain": partial(explain, lang),
         "role_label": partial(_role_label, lang),
         "status_label": partial(_status_label, lang),
         "identity": identity,
