@@ -8,8 +8,11 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from cbec.config import Settings, get_settings
+from cbec.exchange.customs import SimulatedCustoms, SimulationRates
+from cbec.exchange.intake import IntakeContext
 from cbec.identity.services import LoginPolicy
 from cbec.kernel.clock import Clock, SystemClock
+from cbec.kernel.privacy import Protector
 from cbec.registry.districts import DistrictBook, load_districts
 from cbec.storage.db import make_engine
 from cbec.storage.uow import SqlUnitOfWork
@@ -26,6 +29,14 @@ class Platform:
 
     def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock, read_only=read_only)
+
+    def intake_context(self) -> IntakeContext:
+        rates = SimulationRates(self.settings.customs_reject_per_mille, self.settings.customs_inspect_per_mille)
+        return IntakeContext(Protector(self.settings.secret_key), SimulatedCustoms(rates), self.settings.arith_tolerance)
+
+    @property
+    def protector(self) -> Protector:
+        return Protector(self.settings.secret_key)
 
     @property
     def login_policy(self) -> LoginPolicy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -33,6 +34,16 @@ class Settings(BaseSettings):
     #: Largest accepted upload, in bytes (a bulk-import workbook).
     max_upload_bytes: int = 20 * 1024 * 1024
     default_locale: str = "zh"
+    #: Relative tolerance of the order arithmetic checks (practitioners cite 5 %; DOMAIN §5).
+    arith_tolerance: Decimal = Decimal("0.05")
+    #: The simulated customs endpoint (development and tests): per-mille of lists rejected or
+    #: inspected before release. A real gateway adapter replaces the simulation in production.
+    customs_reject_per_mille: int = 10
+    customs_inspect_per_mille: int = 30
+    #: Largest message accepted by intake, in bytes, and deepest XML nesting.
+    max_message_bytes: int = 10 * 1024 * 1024
+    #: Largest intake request (a batch of up to 10,000 messages), in bytes.
+    max_batch_bytes: int = 100 * 1024 * 1024
     demo_seed: int = 20241101
     demo_password: str = "cbec-demo-2024"  # noqa: S105 - printed by `make run`; demo accounts only
 

@@ -13,7 +13,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cbec.audit.services import verify
+from cbec.cli import exchange
 from cbec.cli.common import EXIT_REJECTED, emit_json, handled, platform, usage_error
+from cbec.cli.tax import tax_app
 from cbec.demo.seed import seed_demo
 from cbec.identity.model import SYSTEM
 from cbec.identity.services import NewUser, create_user, issue_token
@@ -33,6 +35,10 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts and API tokens.", no_args_is_help=True)
 registry_app = typer.Typer(help="Enterprise registry (主体备案).", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
+app.command("validate")(exchange.validate)
+app.command("ingest")(exchange.ingest)
+app.command("trace")(exchange.trace)
+app.add_typer(tax_app, name="tax", help="Retail import tax (跨境电商零售进口税).")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),

@@ -83,6 +83,14 @@ class SqlEnterpriseRepository:
         row = self.conn.execute(select(t.enterprises).where(t.enterprises.c.uscc == uscc)).first()
         return _enterprise(row) if row else None
 
+    def by_customs_codes(self, codes: Iterable[str]) -> dict[str, Enterprise]:
+        """Registered enterprises by their customs registration code (the codes messages carry)."""
+        wanted = sorted({c for c in codes if c})
+        if not wanted:
+            return {}
+        rows = self.conn.execute(select(t.enterprises).where(t.enterprises.c.customs_code.in_(wanted)))
+        return {e.customs_code: e for e in map(_enterprise, rows) if e.customs_code}
+
     def existing_usccs(self, usccs: Iterable[str]) -> set[str]:
         wanted = list(set(usccs))
         found: set[str] = set()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -14,7 +17,31 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
+from sqlalchemy.engine import Dialect
+
+FEN = Decimal("0.01")
+
+
+class Money(TypeDecorator[Decimal]):
+    """Yuan amounts stored as whole fen in a BIGINT: exact on SQLite (which has no decimal type and
+    would otherwise round through floats) and on PostgreSQL alike. Python sees Decimal to 0.01."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        fen = Decimal(value) * 100
+        if fen != fen.to_integral_value():
+            raise ValueError(f"{value} has more than two decimals; round it to the fen first")
+        return int(fen)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else (Decimal(value) / 100).quantize(FEN)
+
 
 metadata = MetaData(
     naming_convention={
@@ -45,6 +72,7 @@ enterprises = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index(None, "city_code", "district_code"),
     Index(None, "name"),
+    Index(None, "customs_code"),  # messages name enterprises by customs code
 )
 
 users = Table(
@@ -122,4 +150,99 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# ---- document exchange (import side) -------------------------------------------------------
+
+# One row per version of one business document (an order, a payment, a waybill, a list …).
+# Versions are never overwritten: appType 2 adds a version, appType 3 adds a withdrawal.
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_type", String(8), nullable=False),
+    Column("business_key", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("head_guid", String(80), nullable=False),
+    Column("message_guid", String(80), nullable=False),
+    Column("app_type", String(1), nullable=False),
+    Column("is_current", Boolean, nullable=False),
+    Column("withdrawn", Boolean, nullable=False),
+    Column("sender_code", String(20), nullable=False),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=True),
+    Column("city_code", String(16), nullable=True),
+    Column("district_code", String(16), nullable=True),
+    Column("order_no", String(60), nullable=True),
+    Column("ebp_code", String(20), nullable=True),
+    Column("ebc_code", String(20), nullable=True),
+    Column("logistics_code", String(20), nullable=True),
+    Column("logistics_no", String(60), nullable=True),
+    Column("pay_code", String(20), nullable=True),
+    Column("pay_transaction_id", String(60), nullable=True),
+    Column("cop_no", String(60), nullable=True),
+    Column("invt_no", String(60), nullable=True),
+    Column("trade_mode", String(4), nullable=True),
+    Column("buyer_key", String(64), nullable=True),  # blind index of the buyer ID (kernel/privacy.py)
+    Column("status", String(16), nullable=False),
+    Column("status_detail", Text, nullable=True),  # JSON: missing documents or reasons
+    Column("body", Text, nullable=False),  # JSON of the unit with personal data masked, for display
+    Column("sealed", Text, nullable=False),  # the exact unit as received, AES-GCM sealed
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index(None, "message_type", "business_key", "version", unique=True),
+    Index(None, "message_type", "business_key", "head_guid", unique=True),
+    Index(None, "order_no"),
+    Index(None, "logistics_code", "logistics_no"),
+    Index(None, "buyer_key"),
+    Index(None, "enterprise_id", "message_type"),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("origin", String(16), nullable=False),  # platform | customs
+    Column("return_status", String(8), nullable=False),
+    Column("return_info", Text, nullable=False),
+    Column("return_time", String(14), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "document_id", "origin", "return_status", unique=True),
+)
+
+tax_assessments = Table(
+    "tax_assessments",
+    metadata,
+    Column("document_id", Integer, ForeignKey("documents.id"), primary_key=True, autoincrement=False),
+    Column("channel", String(20), nullable=False),
+    Column("dutiable_value", Money(), nullable=False),
+    Column("customs_duty", Money(), nullable=False),
+    Column("consumption_tax", Money(), nullable=False),
+    Column("vat", Money(), nullable=False),
+    Column("total_tax", Money(), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON: per-item rates with sources, trace
+    Column("customs_bill", Text, nullable=True),  # JSON of CEB816 figures when they arrive
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
+# The per-buyer, per-calendar-year running total of retail imports (26,000 limit). One row per
+# buyer and year, locked while a list is charged, so concurrent intake never passes the limit.
+buyer_ledger = Table(
+    "buyer_ledger",
+    metadata,
+    Column("buyer_key", String(64), primary_key=True),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("used", Money(), nullable=False),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # charge | reversal
+    Column("buyer_key", String(64), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "document_id", "kind", unique=True),
 )

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine
 
 from cbec.kernel.clock import Clock, SystemClock
+from cbec.storage.exchange_repo import SqlBuyerLedger, SqlDocumentRepository
 from cbec.storage.repositories import (
     SqlAuditLog,
     SqlCredentialRepository,
@@ -25,6 +26,8 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     credentials: SqlCredentialRepository
     audit: SqlAuditLog
+    documents: SqlDocumentRepository
+    ledger: SqlBuyerLedger
 
     def __init__(self, engine: Engine, clock: Clock | None = None, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -41,6 +44,8 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(self._conn)
         self.credentials = SqlCredentialRepository(self._conn)
         self.audit = SqlAuditLog(self._conn)
+        self.documents = SqlDocumentRepository(self._conn)
+        self.ledger = SqlBuyerLedger(self._conn)
         return self
 
     def __exit__(

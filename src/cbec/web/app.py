@@ -18,7 +18,8 @@ from cbec.web.pages import router as pages_router
 from cbec.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
-UPLOAD_PATHS = ("/enterprises/import", "/api/v1/enterprises/import")
+UPLOAD_PATHS = ("/enterprises/import", "/api/v1/enterprises/import", "/exchange/upload")
+MESSAGE_PATHS = ("/api/v1/messages", "/api/v1/messages/validate")
 
 # Pages load only our own scripts and styles; nothing may frame them.
 CSP = (
@@ -33,10 +34,17 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     errors.install(app)
     limit = platform.settings.max_upload_bytes
+    batch_limit = platform.settings.max_batch_bytes
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # Refuse an oversized upload from its declared length, before reading a byte of it.
+        if request.method == "POST" and request.url.path in MESSAGE_PATHS:
+            declared = request.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > batch_limit:
+                return _upload_refused(request, 413, "message.too_large",
+                                       f"the request is larger than the limit of {batch_limit} bytes",
+                                       "send fewer messages per batch")
         if request.method == "POST" and request.url.path in UPLOAD_PATHS:
             declared = request.headers.get("content-length")
             if declared is None or not declared.isdigit():

@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
-from cbec.web.api import enterprises, identity, reference
+from cbec.web.api import enterprises, exchange, identity, reference, tax
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(identity.router)
 router.include_router(enterprises.router)
 router.include_router(reference.router)
+router.include_router(exchange.router)
+router.include_router(tax.router)

@@ -1,0 +1,1 @@
+"""Document exchange (单一窗口-style): customs CBEC messages in, validated, stored, matched, taxed."""

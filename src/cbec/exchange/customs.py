@@ -1,0 +1,81 @@
+"""The customs side, as a port: what the platform hands to customs and what comes back.
+
+``CustomsGateway`` is the seam. ``SimulatedCustoms`` implements it for development, demos and
+tests: it answers a declared inventory list with the receipt sequence customs would send —
+399 审结 then 800 放行, sometimes 500 查验 first, sometimes 100 退单 — at configurable rates.
+The outcome is a pure function of the list's key and the seed, so re-sending the same list
+gets the same answers (intake stays idempotent) and a test can predict them.
+
+A real gateway adapter (the 单一窗口 / 海关 DXP channel) implements ``declare`` by signing the
+CEB621 message (``MessageSigner``, SM2 with an SM3 digest per the customs crypto guide, keys on
+the enterprise's IC card or a signing service), sending it, and later feeding the customs
+receipts (CEB622 / CEB816) back through intake as receipt messages. Signing is its own port so
+a hardware signer or a remote signing service can be swapped in without touching the gateway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["CustomsReceipt", "CustomsGateway", "MessageSigner", "SimulatedCustoms", "SimulationRates"]
+
+
+@dataclass(frozen=True)
+class CustomsReceipt:
+    return_status: str  # 100 退单, 399 审结, 500 查验, 800 放行 …
+    return_info: str
+    invt_no: str | None = None  # customs assigns the list number with the first receipt
+
+
+class CustomsGateway(Protocol):
+    def declare(self, list_key: str, *, customs_code: str, year: int, serial: int) -> list[CustomsReceipt]:
+        """Hand over a list that passed the platform's checks; return customs' receipts in order."""
+        ...
+
+
+class MessageSigner(Protocol):
+    def sign(self, message_xml: bytes) -> bytes:
+        """Return the message with its ds:Signature (SM2 over an SM3 digest) added."""
+        ...
+
+
+@dataclass(frozen=True)
+class SimulationRates:
+    """Shares of lists, in per-mille, that customs rejects, inspects first, or releases."""
+
+    reject_per_mille: int = 10
+    inspect_per_mille: int = 30
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.reject_per_mille + self.inspect_per_mille <= 1000:
+            raise ValueError("reject + inspect must be between 0 and 1000 per mille")
+
+
+class SimulatedCustoms:
+    def __init__(self, rates: SimulationRates | None = None, *, seed: str = "cbec") -> None:
+        self.rates = rates or SimulationRates()
+        self.seed = seed
+
+    def _draw(self, list_key: str) -> int:
+        digest = hashlib.sha256(f"{self.seed}|{list_key}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") % 1000
+
+    def declare(self, list_key: str, *, customs_code: str, year: int, serial: int) -> list[CustomsReceipt]:
+        # 4-digit customs area + year + I + 9-digit serial (DOMAIN §1)
+        invt_no = f"{customs_code[:4]:0>4}{year}I{serial % 1_000_000_000:09d}"
+        draw = self._draw(list_key)
+        if draw < self.rates.reject_per_mille:
+            return [CustomsReceipt("100", "海关退单：申报要素与实货不符（模拟）", invt_no)]
+        released = [CustomsReceipt("399", "审结", invt_no), CustomsReceipt("800", "放行", invt_no)]
+        if draw < self.rates.reject_per_mille + self.rates.inspect_per_mille:
+            return [CustomsReceipt("500", "查验（模拟）", invt_no), *released]
+        return released
+
+
+def serial_of(text: str) -> int:
+    """A stable 9-digit serial derived from a key, for simulated list numbers."""
+    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) % 1_000_000_000
+
+
