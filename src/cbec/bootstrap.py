@@ -32,7 +32,9 @@ class Platform:
 
     def intake_context(self) -> IntakeContext:
         rates = SimulationRates(self.settings.customs_reject_per_mille, self.settings.customs_inspect_per_mille)
-        return IntakeContext(Protector(self.settings.secret_key), SimulatedCustoms(rates), self.settings.arith_tolerance)
+        return IntakeContext(
+            Protector(self.settings.secret_key), SimulatedCustoms(rates), self.settings.arith_tolerance
+        )
 
     @property
     def protector(self) -> Protector:

@@ -58,9 +58,14 @@ def validate(paths: Paths, as_json: Json = False) -> None:
     reports = []
     for file in files:
         report = check_bytes(file.read_bytes(), file.name)
-        reports.append({"file": str(file), "valid": not report.errors,
-                        "errors": [e.as_dict() for e in report.errors],
-                        "warnings": [w.as_dict() for w in report.warnings]})
+        reports.append(
+            {
+                "file": str(file),
+                "valid": not report.errors,
+                "errors": [e.as_dict() for e in report.errors],
+                "warnings": [w.as_dict() for w in report.warnings],
+            }
+        )
     invalid = sum(1 for r in reports if not r["valid"])
     if as_json:
         emit_json({"files": len(files), "valid": len(files) - invalid, "invalid": invalid, "reports": reports})
@@ -92,8 +97,12 @@ def ingest(paths: Paths, as_user: AsUser = None, as_json: Json = False) -> None:
         principal = _principal(as_user)
         results = list(_ingest_files(files, principal, show=not as_json))
     rejected = [r for r in results if not r.accepted]
-    summary = {"messages": len(results), "accepted": len(results) - len(rejected), "rejected": len(rejected),
-               "repeats": sum(1 for r in results if r.repeat)}
+    summary = {
+        "messages": len(results),
+        "accepted": len(results) - len(rejected),
+        "rejected": len(rejected),
+        "repeats": sum(1 for r in results if r.repeat),
+    }
     if as_json:
         emit_json(summary | {"results": [r.as_dict() for r in results]})
     else:
@@ -119,7 +128,9 @@ def trace(key: str, as_user: AsUser = None, as_json: Json = False) -> None:
     if not chain:
         typer.echo(f"nothing found for {key}")
     for d in chain:
-        typer.echo(f"#{d['id']} {d['type']} v{d['version']} {d['business_key']} status {d['status']} "
-                   f"received {d['received_at']}")
+        typer.echo(
+            f"#{d['id']} {d['type']} v{d['version']} {d['business_key']} status {d['status']} "
+            f"received {d['received_at']}"
+        )
         for r in d["receipts"]:
             typer.echo(f"    receipt {r['origin']} {r['return_status']} {r['return_info']}")

@@ -16,7 +16,9 @@ from cbec.audit.services import verify
 from cbec.cli import exchange
 from cbec.cli.common import EXIT_REJECTED, emit_json, handled, platform, usage_error
 from cbec.cli.tax import tax_app
+from cbec.demo.imports import SIZES
 from cbec.demo.seed import seed_demo
+from cbec.demo.traffic import TrafficReport, seed_traffic
 from cbec.identity.model import SYSTEM
 from cbec.identity.services import NewUser, create_user, issue_token
 from cbec.kernel.clock import business_date
@@ -83,24 +85,38 @@ def db_upgrade(revision: str = "head", as_json: Json = False) -> None:
 
 
 @demo_app.command("seed")
-def demo_seed(count: int = 300, as_json: Json = False) -> None:
-    """Create reproducible demo enterprises and one account per role (idempotent)."""
+def demo_seed(
+    count: int = 300,
+    size: Annotated[str, typer.Option(help="import traffic: none | small | city | peak")] = "small",
+    as_json: Json = False,
+) -> None:
+    """Create reproducible demo enterprises, one account per role, and import traffic (idempotent)."""
     p = platform()
+    if size not in ("none", *SIZES):
+        usage_error(f"--size must be none, {', '.join(SIZES)}")
     with handled(as_json):
         created, accounts = seed_demo(
             p.uow, p.districts, seed=p.settings.demo_seed, password=p.settings.demo_password, count=count
         )
+        traffic = TrafficReport()
+        if size != "none":
+            with _count_progress(enabled=not as_json, label="demo messages") as on_count:
+                traffic = seed_traffic(
+                    p.uow, p.districts, p.intake_context(), size=size, seed=p.settings.demo_seed, progress=on_count
+                )
     if as_json:
         emit_json(
             {
                 "ok": True,
                 "enterprises_created": created,
                 "password": p.settings.demo_password,
+                "traffic": traffic.as_dict(),
                 "accounts": [{"username": a.username, "role": a.role.value, "scope": a.scope} for a in accounts],
             }
         )
         return
     typer.echo(f"demo enterprises created: {created}")
+    typer.echo("import traffic: " + ", ".join(f"{k} {v}" for k, v in traffic.as_dict().items()))
     table = Table(title=f"Demo accounts (password: {p.settings.demo_password})")
     for column in ("username", "role", "scope"):
         table.add_column(column)
@@ -168,12 +184,12 @@ def _read_upload(path: Path, limit: int) -> bytes:
 
 
 @contextmanager
-def _row_progress(*, enabled: bool) -> Iterator[Callable[[int], None] | None]:
-    """A live row counter on stderr while a big workbook is read; silent for --json."""
+def _count_progress(*, enabled: bool, label: str = "reading rows") -> Iterator[Callable[[int], None] | None]:
+    """A live counter on stderr while long work runs; silent for --json."""
     if not enabled:
         yield None
         return
-    columns = (SpinnerColumn(), TextColumn("reading rows: {task.completed}"), TimeElapsedColumn())
+    columns = (SpinnerColumn(), TextColumn(label + ": {task.completed}"), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("rows", total=None)
         yield lambda n: progress.update(task, completed=n)
@@ -190,7 +206,7 @@ def registry_import(
     p = platform()
     with handled(as_json):
         data = _read_upload(file, p.settings.max_upload_bytes)
-        with _row_progress(enabled=not as_json) as on_rows:
+        with _count_progress(enabled=not as_json) as on_rows:
             sheet = parse_workbook(data, p.districts, today=business_date(p.clock), progress=on_rows)
         with p.uow() as uow:
             principal = SYSTEM

@@ -19,7 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["CustomsReceipt", "CustomsGateway", "MessageSigner", "SimulatedCustoms", "SimulationRates"]
+__all__ = ["CustomsGateway", "CustomsReceipt", "MessageSigner", "SimulatedCustoms", "SimulationRates"]
 
 
 @dataclass(frozen=True)
@@ -77,5 +77,3 @@ class SimulatedCustoms:
 def serial_of(text: str) -> int:
     """A stable 9-digit serial derived from a key, for simulated list numbers."""
     return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) % 1_000_000_000
-
-

@@ -33,9 +33,16 @@ __all__ = ["IntakeContext", "IntakeResult", "UnitOutcome", "ingest_message", "un
 
 # Columns that join documents, and where each comes from in a head.
 JOIN_FIELDS = {
-    "order_no": "orderNo", "ebp_code": "ebpCode", "ebc_code": "ebcCode", "logistics_code": "logisticsCode",
-    "logistics_no": "logisticsNo", "pay_code": "payCode", "pay_transaction_id": "payTransactionId",
-    "cop_no": "copNo", "invt_no": "invtNo", "trade_mode": "tradeMode",
+    "order_no": "orderNo",
+    "ebp_code": "ebpCode",
+    "ebc_code": "ebcCode",
+    "logistics_code": "logisticsCode",
+    "logistics_no": "logisticsNo",
+    "pay_code": "payCode",
+    "pay_transaction_id": "payTransactionId",
+    "cop_no": "copNo",
+    "invt_no": "invtNo",
+    "trade_mode": "tradeMode",
 }
 ID_FIELDS = ("buyerIdNumber", "payerIdNumber")
 PHONE_FIELDS = ("buyerTelephone", "consigneeTelephone", "telephone")
@@ -79,9 +86,14 @@ class IntakeResult:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "source": self.source, "accepted": self.accepted, "repeat": self.repeat, "type": self.message_type,
-            "guid": self.guid, "errors": [e.as_dict() for e in self.errors],
-            "warnings": [w.as_dict() for w in self.warnings], "units": [u.as_dict() for u in self.units],
+            "source": self.source,
+            "accepted": self.accepted,
+            "repeat": self.repeat,
+            "type": self.message_type,
+            "guid": self.guid,
+            "errors": [e.as_dict() for e in self.errors],
+            "warnings": [w.as_dict() for w in self.warnings],
+            "units": [u.as_dict() for u in self.units],
         }
 
 
@@ -103,56 +115,90 @@ def _masked(values: dict[str, str]) -> dict[str, str]:
 
 
 def _body(unit: Unit) -> dict[str, Any]:
-    return {"head": _masked(unit.head),
-            "lists": {name: [_masked(r) for r in rows] for name, rows in unit.lists.items()}}
+    return {
+        "head": _masked(unit.head),
+        "lists": {name: [_masked(r) for r in rows] for name, rows in unit.lists.items()},
+    }
 
 
 def _key(spec: MessageSpec, unit: Unit) -> str:
     return "|".join(unit.head.get(name, "") for name in spec.business_key)
 
 
-def _new_document(message: Message, spec: MessageSpec, unit: Unit, senders: SenderCheck,
-                  ctx: IntakeContext) -> NewDocument:
+def _new_document(
+    message: Message, spec: MessageSpec, unit: Unit, senders: SenderCheck, ctx: IntakeContext
+) -> NewDocument:
     buyer_id = next((unit.head[f] for f in ID_FIELDS if unit.head.get(f)), None)
     app_type = unit.head.get("appType", "1")
     owner = senders.owner
     sealed = ctx.protector.seal(json.dumps({"head": unit.head, "lists": unit.lists}, ensure_ascii=False).encode())
     return NewDocument(
-        message_type=message.type, business_key=_key(spec, unit), head_guid=unit.head.get("guid", message.guid),
-        message_guid=message.guid, app_type=app_type, sender_code=senders.sender_code,
-        enterprise_id=owner.id if owner else None, city_code=owner.city_code if owner else None,
+        message_type=message.type,
+        business_key=_key(spec, unit),
+        head_guid=unit.head.get("guid", message.guid),
+        message_guid=message.guid,
+        app_type=app_type,
+        sender_code=senders.sender_code,
+        enterprise_id=owner.id if owner else None,
+        city_code=owner.city_code if owner else None,
         district_code=owner.district_code if owner else None,
         keys={col: unit.head.get(name) for col, name in JOIN_FIELDS.items()},
         buyer_key=ctx.protector.blind(buyer_id) if buyer_id else None,
         status=WITHDRAWN if app_type == "3" else (WAITING if message.type == "CEB621" else RECEIVED),
-        body=_body(unit), sealed=sealed, withdrawn=app_type == "3",
+        body=_body(unit),
+        sealed=sealed,
+        withdrawn=app_type == "3",
     )
 
 
 def _version_problem(path: str, app_type: str, current: StoredDocument | None) -> FieldError | None:
     if app_type == "1" and current is not None and not current.withdrawn:
-        return FieldError(f"{path}/appType", "rule.already_declared",
-                          f"this document is already declared (version {current.version})",
-                          "send appType 2 to change it or appType 3 to withdraw it")
+        return FieldError(
+            f"{path}/appType",
+            "rule.already_declared",
+            f"this document is already declared (version {current.version})",
+            "send appType 2 to change it or appType 3 to withdraw it",
+        )
     if app_type in ("2", "3") and (current is None or current.withdrawn):
-        return FieldError(f"{path}/appType", "rule.nothing_to_change",
-                          "there is no declared document with this key to change or withdraw",
-                          "send appType 1 first")
+        return FieldError(
+            f"{path}/appType",
+            "rule.nothing_to_change",
+            "there is no declared document with this key to change or withdraw",
+            "send appType 1 first",
+        )
     if app_type in ("2", "3") and current is not None and current.status in listflow.LOCKED_STATUSES:
-        return FieldError(f"{path}/appType", "rule.locked",
-                          f"the document is in status {current.status} and can no longer be changed",
-                          "cancel the list (CEB623) or declare a return (CEB625) instead")
+        return FieldError(
+            f"{path}/appType",
+            "rule.locked",
+            f"the document is in status {current.status} and can no longer be changed",
+            "cancel the list (CEB623) or declare a return (CEB625) instead",
+        )
     return None
 
 
-def _store_unit(uow: SqlUnitOfWork, principal: Principal, message: Message, spec: MessageSpec, index: int,
-                unit: Unit, senders: SenderCheck, ctx: IntakeContext) -> UnitOutcome | FieldError:
+def _store_unit(
+    uow: SqlUnitOfWork,
+    principal: Principal,
+    message: Message,
+    spec: MessageSpec,
+    index: int,
+    unit: Unit,
+    senders: SenderCheck,
+    ctx: IntakeContext,
+) -> UnitOutcome | FieldError:
     path = f"{spec.unit}[{index}]"
     key, guid = _key(spec, unit), unit.head.get("guid", message.guid)
     known = uow.documents.by_guid(message.type, key, guid)
     if known is not None:
-        record(uow, principal, "document.repeat", "document", known.id,
-               after={"type": message.type, "key": key, "guid": guid}, city_code=known.city_code)
+        record(
+            uow,
+            principal,
+            "document.repeat",
+            "document",
+            known.id,
+            after={"type": message.type, "key": key, "guid": guid},
+            city_code=known.city_code,
+        )
         return UnitOutcome(path, key, "repeat", known.id, known.version, known.status)
     app_type = unit.head.get("appType", "1")
     problem = _version_problem(path, app_type, uow.documents.current(message.type, key, lock=True))
@@ -160,9 +206,15 @@ def _store_unit(uow: SqlUnitOfWork, principal: Principal, message: Message, spec
         return problem
     stored = uow.documents.add(_new_document(message, spec, unit, senders, ctx), uow.clock.now())
     action = {"1": "stored", "2": "changed", "3": "withdrawn"}.get(app_type, "stored")
-    record(uow, principal, f"document.{action}", "document", stored.id,
-           after={"type": message.type, "key": key, "version": stored.version, "status": stored.status},
-           city_code=stored.city_code)
+    record(
+        uow,
+        principal,
+        f"document.{action}",
+        "document",
+        stored.id,
+        after={"type": message.type, "key": key, "version": stored.version, "status": stored.status},
+        city_code=stored.city_code,
+    )
     outcome = UnitOutcome(path, key, action, stored.id, stored.version, stored.status)
     if message.type not in ("CEB621",) and app_type != "3":
         receipt = StoredReceipt("platform", "120", "入库", uow.clock.now().strftime("%Y%m%d%H%M%S"))
@@ -178,8 +230,9 @@ def _reject(result: IntakeResult, errors: list[FieldError]) -> IntakeResult:
     return result
 
 
-def ingest_message(uow: SqlUnitOfWork, principal: Principal, data: bytes, ctx: IntakeContext, *,
-                   source: str | None = None) -> IntakeResult:
+def ingest_message(
+    uow: SqlUnitOfWork, principal: Principal, data: bytes, ctx: IntakeContext, *, source: str | None = None
+) -> IntakeResult:
     """Check, store and process one message in the caller's unit of work; commits on acceptance."""
     parsed = parse_any(data, source)
     result = IntakeResult(accepted=True, source=source, warnings=list(parsed.warnings))
@@ -196,10 +249,10 @@ def ingest_message(uow: SqlUnitOfWork, principal: Principal, data: bytes, ctx: I
     if senders.errors:
         return _reject(result, senders.errors)
     if spec.kind == "receipt":
-        outcomes = listflow.take_customs_receipt(uow, principal, message, spec, ctx)
-        if isinstance(outcomes, list) and outcomes and isinstance(outcomes[0], FieldError):
-            return _reject(result, outcomes)  # type: ignore[arg-type]
-        result.units = outcomes  # type: ignore[assignment]
+        outcomes, problems = listflow.take_customs_receipt(uow, principal, message, spec, ctx)
+        if problems:
+            return _reject(result, problems)
+        result.units = outcomes
         uow.commit()
         return result
     for index, unit in enumerate(message.units):
@@ -219,5 +272,3 @@ def ingest_message(uow: SqlUnitOfWork, principal: Principal, data: bytes, ctx: I
             outcome.receipts = [r.__dict__ for r in uow.documents.receipts_of(doc.id)]
     uow.commit()
     return result
-
-

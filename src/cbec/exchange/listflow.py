@@ -37,13 +37,22 @@ def _stamp(uow: SqlUnitOfWork) -> str:
     return uow.clock.now().strftime("%Y%m%d%H%M%S")
 
 
-def transition(uow: SqlUnitOfWork, principal: Principal, doc: StoredDocument, status: str,
-               detail: dict[str, Any] | None) -> StoredDocument:
+def transition(
+    uow: SqlUnitOfWork, principal: Principal, doc: StoredDocument, status: str, detail: dict[str, Any] | None
+) -> StoredDocument:
     if doc.status == status and doc.status_detail == detail:
         return doc
     uow.documents.set_status(doc.id, status, detail)
-    record(uow, principal, "document.status", "document", doc.id, before={"status": doc.status},
-           after={"status": status, "detail": detail}, city_code=doc.city_code)
+    record(
+        uow,
+        principal,
+        "document.status",
+        "document",
+        doc.id,
+        before={"status": doc.status},
+        after={"status": status, "detail": detail},
+        city_code=doc.city_code,
+    )
     return replace(doc, status=status, status_detail=detail)
 
 
@@ -52,8 +61,9 @@ def _partners(uow: SqlUnitOfWork, head: dict[str, str]) -> dict[str, StoredDocum
     return {
         "order": docs.find_current("CEB311", order_no=head.get("orderNo"), ebc_code=head.get("ebcCode")),
         "payment": docs.find_current("CEB411", order_no=head.get("orderNo")),
-        "waybill": docs.find_current("CEB511", logistics_code=head.get("logisticsCode"),
-                                     logistics_no=head.get("logisticsNo")),
+        "waybill": docs.find_current(
+            "CEB511", logistics_code=head.get("logisticsCode"), logistics_no=head.get("logisticsNo")
+        ),
     }
 
 
@@ -75,12 +85,15 @@ def _on(head: dict[str, str]) -> date | None:
 
 def _items(listing: Unit) -> list[tuple[str, Decimal, Decimal]]:
     """(gcode, value, quantity) per list item."""
-    return [(r.get("gcode", ""), decimal_of(r.get("totalPrice")) or Decimal(0), decimal_of(r.get("qty")) or Decimal(0))
-            for r in listing.lists.get("InventoryList", [])]
+    return [
+        (r.get("gcode", ""), decimal_of(r.get("totalPrice")) or Decimal(0), decimal_of(r.get("qty")) or Decimal(0))
+        for r in listing.lists.get("InventoryList", [])
+    ]
 
 
-def _item_taxes(items: list[tuple[str, Decimal, Decimal]], extra: Decimal,
-                on: date | None) -> tuple[Decimal, Decimal, Decimal, list[dict[str, Any]]]:
+def _item_taxes(
+    items: list[tuple[str, Decimal, Decimal]], extra: Decimal, on: date | None
+) -> tuple[Decimal, Decimal, Decimal, list[dict[str, Any]]]:
     """Within the retail channel each item is taxed at its own rates on its value plus its share of
     freight and insurance (by value); the order as a whole decided the channel."""
     goods = sum((v for _, v, _ in items), Decimal(0)) or Decimal(1)
@@ -91,10 +104,21 @@ def _item_taxes(items: list[tuple[str, Decimal, Decimal]], extra: Decimal,
         rates = rates_for(gcode)
         part = quote(price=value, freight=share, rates=rates, items=1, indivisible_single_item=False, on=on)
         duty, ct, vat = duty + part.customs_duty, ct + part.consumption_tax, vat + part.vat
-        detail.append({"gcode": gcode, "value": str(value), "share_of_freight": str(share),
-                       "rates": {"vat": str(rates.vat), "consumption": str(rates.consumption),
-                                 "tariff": str(rates.tariff), "source": rates.source},
-                       "vat": str(part.vat), "consumption_tax": str(part.consumption_tax)})
+        detail.append(
+            {
+                "gcode": gcode,
+                "value": str(value),
+                "share_of_freight": str(share),
+                "rates": {
+                    "vat": str(rates.vat),
+                    "consumption": str(rates.consumption),
+                    "tariff": str(rates.tariff),
+                    "source": rates.source,
+                },
+                "vat": str(part.vat),
+                "consumption_tax": str(part.consumption_tax),
+            }
+        )
     return duty, ct, vat, detail
 
 
@@ -119,30 +143,46 @@ def _assess(uow: SqlUnitOfWork, doc: StoredDocument, listing: Unit) -> TaxRecord
             detail = [{"gcode": items[0][0], "trace": whole.trace}]
     except CbecError as error:  # an HS code without a known rate, a bad amount …
         return [matching.Reason(error.code, error.message)]
-    uow.ledger.post(document_id=doc.id, kind="charge", buyer_key=doc.buyer_key, year=year,
-                    amount=whole.counts_toward_annual, now=uow.clock.now())
-    return TaxRecord(whole.channel, whole.dutiable_value, duty, ct, vat, duty + ct + vat,
-                     {"items": detail, "annual_used_before": str(used), "year": year, "reasons": whole.reasons})
+    uow.ledger.post(
+        document_id=doc.id,
+        kind="charge",
+        buyer_key=doc.buyer_key,
+        year=year,
+        amount=whole.counts_toward_annual,
+        now=uow.clock.now(),
+    )
+    return TaxRecord(
+        whole.channel,
+        whole.dutiable_value,
+        duty,
+        ct,
+        vat,
+        duty + ct + vat,
+        {"items": detail, "annual_used_before": str(used), "year": year, "reasons": whole.reasons},
+    )
 
 
 def _receipt(uow: SqlUnitOfWork, doc: StoredDocument, origin: str, status: str, info: str) -> None:
     uow.documents.add_receipt(doc.id, StoredReceipt(origin, status, info, _stamp(uow)), uow.clock.now())
 
 
-def _refuse(uow: SqlUnitOfWork, principal: Principal, doc: StoredDocument,
-            reasons: list[matching.Reason]) -> StoredDocument:
+def _refuse(
+    uow: SqlUnitOfWork, principal: Principal, doc: StoredDocument, reasons: list[matching.Reason]
+) -> StoredDocument:
     detail = {"reasons": [r.as_dict() for r in reasons]}
     _receipt(uow, doc, "platform", "100", "；".join(r.message for r in reasons)[:2000])
     return transition(uow, principal, doc, "100", detail)
 
 
-def _to_customs(uow: SqlUnitOfWork, principal: Principal, doc: StoredDocument, head: dict[str, str],
-                ctx: IntakeContext) -> StoredDocument:
+def _to_customs(
+    uow: SqlUnitOfWork, principal: Principal, doc: StoredDocument, head: dict[str, str], ctx: IntakeContext
+) -> StoredDocument:
     from cbec.exchange.customs import serial_of
 
     year = _year(head)
-    for answer in ctx.customs.declare(doc.business_key, customs_code=head.get("customsCode", "0000"),
-                                      year=year, serial=serial_of(doc.business_key)):
+    for answer in ctx.customs.declare(
+        doc.business_key, customs_code=head.get("customsCode", "0000"), year=year, serial=serial_of(doc.business_key)
+    ):
         if answer.invt_no:
             uow.documents.set_invt_no(doc.id, answer.invt_no)
         _receipt(uow, doc, "customs", answer.return_status, answer.return_info)
@@ -180,12 +220,13 @@ def reverse(uow: SqlUnitOfWork, doc: StoredDocument, amount: Decimal | None = No
     charged = uow.ledger.entry(doc.id, "charge")
     if charged is None or doc.buyer_key is None:
         return
-    detail_year = (uow.documents.tax_of(doc.id) or TaxRecord("", *[Decimal(0)] * 5, {})).detail.get("year")
-    year = int(detail_year) if detail_year else doc.received_at.year
+    tax = uow.documents.tax_of(doc.id)
+    year = int(tax.detail["year"]) if tax and tax.detail.get("year") else doc.received_at.year
     uow.ledger.lock(doc.buyer_key, year)
     back = min(amount if amount is not None else charged, charged)
-    uow.ledger.post(document_id=doc.id, kind=kind, buyer_key=doc.buyer_key, year=year, amount=-back,
-                    now=uow.clock.now())
+    uow.ledger.post(
+        document_id=doc.id, kind=kind, buyer_key=doc.buyer_key, year=year, amount=-back, now=uow.clock.now()
+    )
 
 
 def after_intake(uow: SqlUnitOfWork, principal: Principal, document_ids: list[int], ctx: IntakeContext) -> None:
@@ -220,8 +261,9 @@ def _target(uow: SqlUnitOfWork, message_type: str, head: dict[str, str]) -> Stor
     return None
 
 
-def take_customs_receipt(uow: SqlUnitOfWork, principal: Principal, message: Message, spec: MessageSpec,
-                         ctx: IntakeContext) -> list[UnitOutcome] | list[FieldError]:
+def take_customs_receipt(
+    uow: SqlUnitOfWork, principal: Principal, message: Message, spec: MessageSpec, ctx: IntakeContext
+) -> tuple[list[UnitOutcome], list[FieldError]]:
     """Customs' own answers coming back: list receipts (CEB622) and tax bills (CEB816)."""
     from cbec.exchange.intake import UnitOutcome
 
@@ -229,9 +271,14 @@ def take_customs_receipt(uow: SqlUnitOfWork, principal: Principal, message: Mess
     for index, unit in enumerate(message.units):
         target = _target(uow, message.type, unit.head)
         if target is None:
-            return [FieldError(f"{spec.unit}[{index}]", "rule.no_such_list",
-                               "no declared list matches this receipt (invtNo, or orderNo + ebcCode)",
-                               "check the list number")]
+            return [], [
+                FieldError(
+                    f"{spec.unit}[{index}]",
+                    "rule.no_such_list",
+                    "no declared list matches this receipt (invtNo, or orderNo + ebcCode)",
+                    "check the list number",
+                )
+            ]
         if message.type == "CEB816":
             bill = {k: unit.head.get(k) for k in ("customsTax", "valueAddedTax", "consumptionTax", "taxTotal")}
             uow.documents.set_customs_bill(target.id, bill)
@@ -239,9 +286,12 @@ def take_customs_receipt(uow: SqlUnitOfWork, principal: Principal, message: Mess
         elif unit.head.get("returnStatus"):
             _receipt(uow, target, "customs", unit.head["returnStatus"], unit.head.get("returnInfo", ""))
             target = transition(uow, principal, target, unit.head["returnStatus"], None)
-        outcomes.append(UnitOutcome(f"{spec.unit}[{index}]", target.business_key, "receipt", target.id,
-                                    target.version, target.status))
-    return outcomes
+        outcomes.append(
+            UnitOutcome(
+                f"{spec.unit}[{index}]", target.business_key, "receipt", target.id, target.version, target.status
+            )
+        )
+    return outcomes, []
 
 
 def cancel_or_return(uow: SqlUnitOfWork, principal: Principal, message: Message, ctx: IntakeContext) -> None:
@@ -254,10 +304,17 @@ def cancel_or_return(uow: SqlUnitOfWork, principal: Principal, message: Message,
             reverse(uow, target)
             transition(uow, principal, target, CANCELLED, {"by": "CEB623"})
         else:
-            returned = sum((decimal_of(r.get("totalPrice")) or Decimal(0)
-                            for rows in unit.lists.values() for r in rows), Decimal(0))
+            returned = sum(
+                (decimal_of(r.get("totalPrice")) or Decimal(0) for rows in unit.lists.values() for r in rows),
+                Decimal(0),
+            )
             reverse(uow, target, returned or None, kind="return")
-            record(uow, principal, "document.return", "document", target.id,
-                   after={"returned_value": str(returned)}, city_code=target.city_code)
-
-
+            record(
+                uow,
+                principal,
+                "document.return",
+                "document",
+                target.id,
+                after={"returned_value": str(returned)},
+                city_code=target.city_code,
+            )

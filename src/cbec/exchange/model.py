@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["NAMESPACE", "Unit", "Message", "decimal_of"]
+__all__ = ["NAMESPACE", "Message", "Unit", "decimal_of"]
 
 NAMESPACE = "http://www.chinaport.gov.cn/ceb"
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["StoredDocument", "NewDocument", "StoredReceipt", "DocumentQuery", "TaxRecord"]
+__all__ = ["DocumentQuery", "NewDocument", "StoredDocument", "StoredReceipt", "TaxRecord"]
 
 # Document statuses besides the customs receipt codes ("120", "100", "399", "800", …).
 RECEIVED = "received"  # stored; nothing to match (or matching does not apply)

@@ -15,7 +15,7 @@ from cbec.registry.model import Enterprise, EnterpriseRole, EnterpriseStatus
 if TYPE_CHECKING:
     from cbec.storage.uow import SqlUnitOfWork
 
-__all__ = ["SenderCheck", "check_senders", "ROLE_OF_FIELD"]
+__all__ = ["ROLE_OF_FIELD", "SenderCheck", "check_senders"]
 
 ROLE_OF_FIELD = {
     "ebpCode": EnterpriseRole.EBP,
@@ -36,19 +36,32 @@ class SenderCheck:
 
 def _field_problem(path: str, code: str, found: Enterprise | None, role: EnterpriseRole) -> FieldError | None:
     if found is None:
-        return FieldError(path, "registry.unknown_sender", f"{code} is not a registered enterprise",
-                          "register the enterprise (主体备案) with this customs code first")
+        return FieldError(
+            path,
+            "registry.unknown_sender",
+            f"{code} is not a registered enterprise",
+            "register the enterprise (主体备案) with this customs code first",
+        )
     if found.status is not EnterpriseStatus.ACTIVE:
-        return FieldError(path, "registry.inactive_sender", f"{code} ({found.name}) is {found.status.value}",
-                          "only active enterprises may declare")
+        return FieldError(
+            path,
+            "registry.inactive_sender",
+            f"{code} ({found.name}) is {found.status.value}",
+            "only active enterprises may declare",
+        )
     if role not in found.roles:
-        return FieldError(path, "registry.wrong_role", f"{code} ({found.name}) is not registered as {role.value}",
-                          f"add the role {role.value} to the enterprise's registration")
+        return FieldError(
+            path,
+            "registry.wrong_role",
+            f"{code} ({found.name}) is not registered as {role.value}",
+            f"add the role {role.value} to the enterprise's registration",
+        )
     return None
 
 
-def _may_send(principal: Principal, codes: set[str], owner: Enterprise | None,
-              by_code: dict[str, Enterprise]) -> str | None:
+def _may_send(
+    principal: Principal, codes: set[str], owner: Enterprise | None, by_code: dict[str, Enterprise]
+) -> str | None:
     if principal.is_system:
         return None
     if principal.read_only:
@@ -88,6 +101,7 @@ def check_senders(uow: SqlUnitOfWork, principal: Principal, message: Message, sp
     if not check.errors:
         refusal = _may_send(principal, {c for _, c, _ in named}, check.owner, by_code)
         if refusal:
-            check.errors.append(FieldError("message", "permission.sender", refusal,
-                                           "sign in as a user of the sending enterprise"))
+            check.errors.append(
+                FieldError("message", "permission.sender", refusal, "sign in as a user of the sending enterprise")
+            )
     return check

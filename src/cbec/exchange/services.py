@@ -13,7 +13,7 @@ from cbec.kernel.privacy import Protector
 if TYPE_CHECKING:
     from cbec.storage.uow import SqlUnitOfWork
 
-__all__ = ["scoped", "list_documents", "get_document", "trace", "DocumentView"]
+__all__ = ["DocumentView", "get_document", "list_documents", "scoped", "trace"]
 
 
 def scoped(principal: Principal, query: DocumentQuery) -> DocumentQuery:
@@ -48,24 +48,52 @@ class DocumentView:
     def as_dict(self) -> dict[str, Any]:
         d = self.document
         return {
-            "id": d.id, "type": d.message_type, "business_key": d.business_key, "version": d.version,
-            "app_type": d.app_type, "current": d.is_current, "withdrawn": d.withdrawn, "status": d.status,
-            "status_detail": d.status_detail, "sender_code": d.sender_code, "enterprise_id": d.enterprise_id,
-            "received_at": d.received_at.isoformat(), "keys": {k: v for k, v in d.keys.items() if v},
-            "body": d.body, "receipts": self.receipts, "tax": self.tax, "versions": self.versions,
+            "id": d.id,
+            "type": d.message_type,
+            "business_key": d.business_key,
+            "version": d.version,
+            "app_type": d.app_type,
+            "current": d.is_current,
+            "withdrawn": d.withdrawn,
+            "status": d.status,
+            "status_detail": d.status_detail,
+            "sender_code": d.sender_code,
+            "enterprise_id": d.enterprise_id,
+            "received_at": d.received_at.isoformat(),
+            "keys": {k: v for k, v in d.keys.items() if v},
+            "body": d.body,
+            "receipts": self.receipts,
+            "tax": self.tax,
+            "versions": self.versions,
         }
 
 
 def _view(uow: SqlUnitOfWork, doc: StoredDocument) -> DocumentView:
     tax = uow.documents.tax_of(doc.id)
-    tax_dict = None if tax is None else {
-        "channel": tax.channel, "dutiable_value": str(tax.dutiable_value), "customs_duty": str(tax.customs_duty),
-        "consumption_tax": str(tax.consumption_tax), "vat": str(tax.vat), "total_tax": str(tax.total_tax),
-        "detail": tax.detail, "customs_bill": tax.customs_bill,
-    }
-    versions = [{"id": v.id, "version": v.version, "app_type": v.app_type, "status": v.status,
-                 "received_at": v.received_at.isoformat()}
-                for v in uow.documents.versions(doc.message_type, doc.business_key)]
+    tax_dict = (
+        None
+        if tax is None
+        else {
+            "channel": tax.channel,
+            "dutiable_value": str(tax.dutiable_value),
+            "customs_duty": str(tax.customs_duty),
+            "consumption_tax": str(tax.consumption_tax),
+            "vat": str(tax.vat),
+            "total_tax": str(tax.total_tax),
+            "detail": tax.detail,
+            "customs_bill": tax.customs_bill,
+        }
+    )
+    versions = [
+        {
+            "id": v.id,
+            "version": v.version,
+            "app_type": v.app_type,
+            "status": v.status,
+            "received_at": v.received_at.isoformat(),
+        }
+        for v in uow.documents.versions(doc.message_type, doc.business_key)
+    ]
     return DocumentView(doc, [r.__dict__ for r in uow.documents.receipts_of(doc.id)], tax_dict, versions)
 
 
@@ -92,7 +120,9 @@ def trace(uow: SqlUnitOfWork, principal: Principal, key: str, protector: Protect
         if not _visible(principal, doc):
             continue
         view = _view(uow, doc).as_dict()
-        view["events"] = [{"seq": e.seq, "at": e.occurred_at, "actor": e.actor, "action": e.action,
-                           "after": e.after} for e in reversed(uow.audit.for_subject("document", str(doc.id)))]
+        view["events"] = [
+            {"seq": e.seq, "at": e.occurred_at, "actor": e.actor, "action": e.action, "after": e.after}
+            for e in reversed(uow.audit.for_subject("document", str(doc.id)))
+        ]
         chain.append(view)
     return chain

@@ -238,12 +238,11 @@ def _item_total(item: dict[str, str], where: str, tolerance: Decimal, found: _Fi
 
 def _order_totals(unit: Unit, path: str, tolerance: Decimal, found: _Findings) -> None:
     head = unit.head
-    goods, freight, tax, discount, paid = (
-        _amount(head.get(name)) for name in ("goodsValue", "freight", "taxTotal", "discount", "acturalPaid")
-    )
-    if None not in (goods, freight, tax, discount, paid):
-        assert goods is not None and freight is not None and tax is not None and discount is not None
-        assert paid is not None
+    goods = _amount(head.get("goodsValue"))
+    paid = _amount(head.get("acturalPaid"))
+    parts = [_amount(head.get(name)) for name in ("freight", "taxTotal", "discount")]
+    if goods is not None and paid is not None and None not in parts:
+        freight, tax, discount = (part or Decimal(0) for part in parts)
         expected = goods + freight + tax - discount
         if not _agrees(paid, expected, tolerance):
             found.error(

@@ -89,7 +89,7 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int
         root = _build_tree(data)
     except _SyntaxProblem as exc:
         return _syntax_failure(exc.entries)
-    if root.getroottree().docinfo.internalDTD is not None or root.getroottree().docinfo.doctype:
+    if root.getroottree().docinfo.internalDTD is not None:
         return _doctype_refused()  # a DTD in an encoding the byte scan cannot see (UTF-16)
     if _deeper_than(root, max_depth):
         return failed(DOCUMENT, "xml.too_deep", f"elements are nested deeper than {max_depth} levels")
@@ -285,7 +285,11 @@ def to_xml(message: Message, *, prefix: str = "ceb") -> bytes:
     def qualified(local: str) -> str:
         return f"{{{NAMESPACE}}}{local}"
 
-    root = etree.Element(qualified(spec.root_element), nsmap={prefix or None: NAMESPACE})
+    if prefix:
+        root = etree.Element(qualified(spec.root_element), nsmap={prefix: NAMESPACE})
+    else:
+        # lxml takes None as the default namespace key; lxml-stubs only allows str keys.
+        root = etree.Element(qualified(spec.root_element), nsmap={None: NAMESPACE})  # type: ignore[dict-item]
     root.set("guid", message.guid)
     root.set("version", message.version)
     for index, unit in enumerate(message.units):

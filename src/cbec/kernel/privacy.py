@@ -28,9 +28,7 @@ _SEALED_PREFIX = "v1:"
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"cbec-personal-data", info=purpose).derive(
-        secret.encode()
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"cbec-personal-data", info=purpose).derive(secret.encode())
 
 
 class Protector:
@@ -49,7 +47,7 @@ class Protector:
     def unseal(self, sealed: str) -> bytes:
         if not sealed.startswith(_SEALED_PREFIX):
             raise ValueError("not a sealed value of this platform")
-        blob = base64.b64decode(sealed[len(_SEALED_PREFIX):])
+        blob = base64.b64decode(sealed[len(_SEALED_PREFIX) :])
         return self._aead.decrypt(blob[:12], blob[12:], None)
 
 

@@ -42,9 +42,13 @@ def create_app(platform: Platform) -> FastAPI:
         if request.method == "POST" and request.url.path in MESSAGE_PATHS:
             declared = request.headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > batch_limit:
-                return _upload_refused(request, 413, "message.too_large",
-                                       f"the request is larger than the limit of {batch_limit} bytes",
-                                       "send fewer messages per batch")
+                return _upload_refused(
+                    request,
+                    413,
+                    "message.too_large",
+                    f"the request is larger than the limit of {batch_limit} bytes",
+                    "send fewer messages per batch",
+                )
         if request.method == "POST" and request.url.path in UPLOAD_PATHS:
             declared = request.headers.get("content-length")
             if declared is None or not declared.isdigit():

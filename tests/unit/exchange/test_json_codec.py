@@ -24,7 +24,10 @@ def order_json(**head: object) -> bytes:
 
 
 def test_numbers_keep_their_exact_text() -> None:
-    data = b'{"type": "CEB311", "guid": "G", "version": 1.0, "Order": [{"OrderHead": {"freight": 0.10, "discount": 0, "goodsValue": 12345678901234567890.12345}}]}'
+    data = (
+        b'{"type": "CEB311", "guid": "G", "version": 1.0, "Order": [{"OrderHead": '
+        b'{"freight": 0.10, "discount": 0, "goodsValue": 12345678901234567890.12345}}]}'
+    )
 
     result = parse_json(data)
 
@@ -45,7 +48,8 @@ def test_json_round_trip_keeps_0_10() -> None:
 
     again = parse_json(to_json(message))
 
-    assert again.errors == [] and again.message == message
+    assert again.errors == []
+    assert again.message == message
     assert again.message.units[0].head["freight"] == "0.10"
 
 
@@ -128,7 +132,8 @@ def test_xml_json_xml_equality_for_every_type(message_type: str) -> None:
     assert message is not None
 
     via_json = parse_json(to_json(message))
-    assert via_json.errors == [] and via_json.warnings == []
+    assert via_json.errors == []
+    assert via_json.warnings == []
     assert via_json.message == message
     back = parse_xml(to_xml(via_json.message))
     assert back.message == message

@@ -132,7 +132,8 @@ def test_missing_and_empty_required_fields() -> None:
         ("Order[0]/OrderHead/buyerIdNumber", "schema.required"),
         ("Order[0]/OrderHead/consigneeAddress", "schema.required"),
     ]
-    assert "missing" in report.errors[0].message and "empty" in report.errors[1].message
+    assert "missing" in report.errors[0].message
+    assert "empty" in report.errors[1].message
 
 
 def test_bad_dates() -> None:

@@ -58,7 +58,8 @@ def test_conformance_ceb621_round_trips() -> None:
 
     again = parse_xml(to_xml(message))
 
-    assert again.errors == [] and again.warnings == []
+    assert again.errors == []
+    assert again.warnings == []
     assert again.message == message
 
 
@@ -86,8 +87,10 @@ def test_default_namespace_is_accepted() -> None:
 
     result = parse_xml(data)
 
-    assert result.errors == [] and result.warnings == []
-    assert result.message is not None and result.message.units[0].head["orderNo"] == "O1"
+    assert result.errors == []
+    assert result.warnings == []
+    assert result.message is not None
+    assert result.message.units[0].head["orderNo"] == "O1"
 
 
 def test_no_namespace_is_accepted_with_a_warning() -> None:
@@ -97,7 +100,8 @@ def test_no_namespace_is_accepted_with_a_warning() -> None:
 
     assert result.errors == []
     assert codes(result.warnings) == ["xml.no_namespace"]
-    assert result.message is not None and result.message.units[0].head["orderType"] == "I"
+    assert result.message is not None
+    assert result.message.units[0].head["orderType"] == "I"
 
 
 def test_a_foreign_namespace_is_refused() -> None:
@@ -139,7 +143,8 @@ def test_out_of_order_elements_are_a_warning_not_an_error() -> None:
     assert result.errors == []
     [warning] = result.warnings
     assert (warning.path, warning.code) == ("Order[0]/OrderHead/orderType", "schema.element_order")
-    assert result.message is not None and result.message.units[0].head["orderType"] == "I"
+    assert result.message is not None
+    assert result.message.units[0].head["orderType"] == "I"
 
 
 def test_unknown_message_type_and_foreign_root() -> None:
@@ -164,7 +169,8 @@ def test_signature_is_kept_verbatim_and_round_trips() -> None:
     xml = to_xml(signed)
     parsed = parse_xml(xml)
 
-    assert parsed.errors == [] and parsed.message == signed
+    assert parsed.errors == []
+    assert parsed.message == signed
     assert SIGNATURE.encode() in xml
     assert parse_xml(to_xml(parsed.message)).message == signed
 
@@ -214,5 +220,6 @@ def test_every_type_round_trips_through_xml(message_type: str) -> None:
 
     result = parse_xml(to_xml(message))
 
-    assert result.errors == [] and result.warnings == []
+    assert result.errors == []
+    assert result.warnings == []
     assert result.message == message

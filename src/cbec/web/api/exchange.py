@@ -29,15 +29,30 @@ def _messages(body: bytes, content_type: str) -> tuple[list[tuple[str, bytes]], 
     try:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed([FieldError("body", "json.invalid", f"the body is not JSON: {exc}",
-                                           "send one message (XML or JSON) or {\"messages\": [...]}")]) from exc
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "body",
+                    "json.invalid",
+                    f"the body is not JSON: {exc}",
+                    'send one message (XML or JSON) or {"messages": [...]}',
+                )
+            ]
+        ) from exc
     if not (isinstance(parsed, dict) and isinstance(parsed.get("messages"), list)):
         return [("message", body)], False
     items: list[Any] = parsed["messages"]
     if len(items) > MAX_BATCH:
-        raise ValidationFailed([FieldError("messages", "batch.too_large",
-                                           f"{len(items)} messages; a batch holds at most {MAX_BATCH}",
-                                           "split the batch")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "messages",
+                    "batch.too_large",
+                    f"{len(items)} messages; a batch holds at most {MAX_BATCH}",
+                    "split the batch",
+                )
+            ]
+        )
     out = []
     for i, item in enumerate(items):
         if isinstance(item, dict) and isinstance(item.get("xml"), str):
@@ -65,8 +80,13 @@ async def ingest(request: Request, identity: ApiIdentity, platform: PlatformDep)
     if not batch:
         return JSONResponse(results[0].as_dict(), status_code=200 if results[0].accepted else 422)
     rejected = sum(1 for r in results if not r.accepted)
-    body = {"messages": len(results), "accepted": len(results) - rejected, "rejected": rejected,
-            "repeats": sum(1 for r in results if r.repeat), "results": [r.as_dict() for r in results]}
+    body = {
+        "messages": len(results),
+        "accepted": len(results) - rejected,
+        "rejected": rejected,
+        "repeats": sum(1 for r in results if r.repeat),
+        "results": [r.as_dict() for r in results],
+    }
     return JSONResponse(body)
 
 
@@ -77,18 +97,31 @@ async def validate(request: Request) -> JSONResponse:
     reports = []
     for label, data in messages:
         report = check_bytes(data, None)
-        reports.append({"source": label, "valid": not report.errors, "errors": [e.as_dict() for e in report.errors],
-                        "warnings": [w.as_dict() for w in report.warnings]})
+        reports.append(
+            {
+                "source": label,
+                "valid": not report.errors,
+                "errors": [e.as_dict() for e in report.errors],
+                "warnings": [w.as_dict() for w in report.warnings],
+            }
+        )
     invalid = sum(1 for r in reports if not r["valid"])
-    return JSONResponse({"messages": len(reports), "valid": len(reports) - invalid, "invalid": invalid,
-                         "reports": reports}, status_code=200 if not invalid else 422)
+    return JSONResponse(
+        {"messages": len(reports), "valid": len(reports) - invalid, "invalid": invalid, "reports": reports},
+        status_code=200 if not invalid else 422,
+    )
 
 
 @router.get("/documents", operation_id="list_documents")
-def list_documents(identity: ApiIdentity, platform: PlatformDep, type: str | None = None,
-                   status: str | None = None, q: str | None = None,
-                   page: Annotated[int, Query(ge=1)] = 1,
-                   per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+def list_documents(
+    identity: ApiIdentity,
+    platform: PlatformDep,
+    type: str | None = None,
+    status: str | None = None,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
     query = DocumentQuery(message_type=type, status=status, text=q, offset=(page - 1) * per_page, limit=per_page)
     with platform.uow(read_only=True) as uow:
         docs, total = services.list_documents(uow, identity.principal, query)
