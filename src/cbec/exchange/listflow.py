@@ -17,7 +17,7 @@ from cbec.exchange.model import Message, Unit, decimal_of
 from cbec.exchange.rates import rates_for
 from cbec.exchange.records import CANCELLED, WAITING, StoredDocument, StoredReceipt, TaxRecord
 from cbec.exchange.spec import MessageSpec
-from cbec.exchange.tax import TaxRates, quote
+from cbec.exchange.tax import TaxRates, quote, reconcile
 from cbec.identity.model import Principal
 from cbec.kernel.errors import CbecError, FieldError
 
@@ -261,6 +261,15 @@ def _target(uow: SqlUnitOfWork, message_type: str, head: dict[str, str]) -> Stor
     return None
 
 
+def _take_tax_bill(uow: SqlUnitOfWork, principal: Principal, target: StoredDocument, head: dict[str, str]) -> None:
+    """Customs' electronic tax bill (CEB816): keep it beside our assessment with the differences."""
+    bill: dict[str, Any] = {k: head.get(k) for k in ("customsTax", "valueAddedTax", "consumptionTax", "taxTotal")}
+    ours = uow.documents.tax_of(target.id)
+    bill["differences"] = reconcile(ours, bill) if ours else ["no platform assessment to compare with"]
+    uow.documents.set_customs_bill(target.id, bill)
+    record(uow, principal, "document.tax_bill", "document", target.id, after=bill, city_code=target.city_code)
+
+
 def take_customs_receipt(
     uow: SqlUnitOfWork, principal: Principal, message: Message, spec: MessageSpec, ctx: IntakeContext
 ) -> tuple[list[UnitOutcome], list[FieldError]]:
@@ -280,9 +289,7 @@ def take_customs_receipt(
                 )
             ]
         if message.type == "CEB816":
-            bill = {k: unit.head.get(k) for k in ("customsTax", "valueAddedTax", "consumptionTax", "taxTotal")}
-            uow.documents.set_customs_bill(target.id, bill)
-            record(uow, principal, "document.tax_bill", "document", target.id, after=bill, city_code=target.city_code)
+            _take_tax_bill(uow, principal, target, unit.head)
         elif unit.head.get("returnStatus"):
             _receipt(uow, target, "customs", unit.head["returnStatus"], unit.head.get("returnInfo", ""))
             target = transition(uow, principal, target, unit.head["returnStatus"], None)

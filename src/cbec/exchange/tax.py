@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
-from typing import Literal
+from typing import Literal, Protocol
 
 from cbec.kernel.errors import FieldError, ValidationFailed
 
@@ -314,7 +314,20 @@ _CEB816_FIELDS = (
 )
 
 
-def reconcile(ours: TaxQuote, customs: Mapping[str, object]) -> list[str]:
+class TaxAmounts(Protocol):
+    """What reconciliation reads: a quote, or a stored assessment."""
+
+    @property
+    def customs_duty(self) -> Decimal: ...
+    @property
+    def vat(self) -> Decimal: ...
+    @property
+    def consumption_tax(self) -> Decimal: ...
+    @property
+    def total_tax(self) -> Decimal: ...
+
+
+def reconcile(ours: TaxAmounts, customs: Mapping[str, object]) -> list[str]:
     """Differences between our quote and customs' CEB816 amounts, to the fen; empty when they agree."""
     differences: list[str] = []
     for key, attribute in _CEB816_FIELDS:
