@@ -201,10 +201,11 @@ def _store_unit(
         )
         return UnitOutcome(path, key, "repeat", known.id, known.version, known.status)
     app_type = unit.head.get("appType", "1")
-    problem = _version_problem(path, app_type, uow.documents.current(message.type, key, lock=True))
+    current = uow.documents.current(message.type, key, lock=True)
+    problem = _version_problem(path, app_type, current)
     if problem is not None:
         return problem
-    stored = uow.documents.add(_new_document(message, spec, unit, senders, ctx), uow.clock.now())
+    stored = uow.documents.add(_new_document(message, spec, unit, senders, ctx), uow.clock.now(), current)
     action = {"1": "stored", "2": "changed", "3": "withdrawn"}.get(app_type, "stored")
     record(
         uow,

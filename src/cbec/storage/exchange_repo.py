@@ -77,22 +77,17 @@ class SqlDocumentRepository:
         row = self.conn.execute(select(t.documents).where(D.id == document_id)).first()
         return _document(row) if row else None
 
-    def add(self, new: NewDocument, now: datetime) -> StoredDocument:
-        """Store a new version; the previous current version (if any) stops being current."""
-        previous = self.conn.execute(
-            select(func.max(D.version)).where(
-                and_(D.message_type == new.message_type, D.business_key == new.business_key)
-            )
-        ).scalar()
-        self.conn.execute(
-            update(t.documents)
-            .where(and_(D.message_type == new.message_type, D.business_key == new.business_key, D.is_current.is_(True)))
-            .values(is_current=False)
-        )
+    def add(self, new: NewDocument, now: datetime, previous: StoredDocument | None) -> StoredDocument:
+        """Store a new version after ``previous`` (the current version, read under lock by the
+        caller, or None for the first); the previous version stops being current."""
+        if previous is not None:
+            self.conn.execute(update(t.documents).where(D.id == previous.id).values(is_current=False))
+        keys = {k: (new.keys.get(k) or None) for k in KEY_COLUMNS}
+        version = previous.version + 1 if previous else 1
         values = {
             "message_type": new.message_type,
             "business_key": new.business_key,
-            "version": (previous or 0) + 1,
+            "version": previous.version + 1 if previous else 1,
             "head_guid": new.head_guid,
             "message_guid": new.message_guid,
             "app_type": new.app_type,
@@ -108,12 +103,30 @@ class SqlDocumentRepository:
             "body": json.dumps(new.body, ensure_ascii=False, sort_keys=True),
             "sealed": new.sealed,
             "received_at": now,
-        } | {k: (new.keys.get(k) or None) for k in KEY_COLUMNS}
+        } | keys
         key = self.conn.execute(insert(t.documents).values(**values)).inserted_primary_key
         assert key is not None
-        stored = self.get(int(key[0]))
-        assert stored is not None
-        return stored
+        return StoredDocument(
+            id=int(key[0]),
+            message_type=new.message_type,
+            business_key=new.business_key,
+            version=int(values["version"]),
+            head_guid=new.head_guid,
+            app_type=new.app_type,
+            is_current=True,
+            withdrawn=new.withdrawn,
+            sender_code=new.sender_code,
+            enterprise_id=new.enterprise_id,
+            city_code=new.city_code,
+            district_code=new.district_code,
+            keys=keys,
+            buyer_key=new.buyer_key,
+            status=new.status,
+            status_detail=None,
+            body=new.body,
+            sealed=new.sealed,
+            received_at=now,
+        )
 
     def set_status(self, document_id: int, status: str, detail: dict[str, Any] | None) -> None:
         text = json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail is not None else None

@@ -313,8 +313,13 @@ def _event(row: Any) -> AuditEvent:
 
 
 class SqlAuditLog:
+    """Appends lock the head row once per transaction and are written in one batch at commit
+    (``flush``, called by the unit of work): fewer statements, the same chain."""
+
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._head: tuple[int, str] | None = None  # locked head, as advanced by pending events
+        self._pending: list[AuditEvent] = []
 
     def append(self, draft: EventDraft, now: datetime) -> AuditEvent:
         return self.append_many([draft], now)[0]
@@ -323,19 +328,35 @@ class SqlAuditLog:
         """Chain ``drafts`` after the head. Locking the head row serialises concurrent writers."""
         if not drafts:
             return []
-        head = self.conn.execute(
-            select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1).with_for_update()
-        ).first()
-        if head is None:  # created by migration 0001; missing means the schema is not migrated
-            raise RuntimeError("audit_head row is missing: run `cbec db upgrade`")
-        events = chain(drafts, head.seq, head.hash, now.astimezone(UTC).isoformat(timespec="microseconds"))
-        self.conn.execute(insert(t.audit_events), [e.__dict__ for e in events])
-        newest = events[-1]
-        stmt = update(t.audit_head).where(t.audit_head.c.id == 1).values(seq=newest.seq, hash=newest.hash)
-        self.conn.execute(stmt)
+        if self._head is None:
+            head = self.conn.execute(
+                select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1).with_for_update()
+            ).first()
+            if head is None:  # created by migration 0001; missing means the schema is not migrated
+                raise RuntimeError("audit_head row is missing: run `cbec db upgrade`")
+            self._head = (head.seq, head.hash)
+        events = chain(drafts, *self._head, now.astimezone(UTC).isoformat(timespec="microseconds"))
+        self._pending.extend(events)
+        self._head = (events[-1].seq, events[-1].hash)
         return events
 
+    def flush(self) -> None:
+        """Write pending events and move the head; the caller's transaction commits them."""
+        if not self._pending:
+            return
+        self.conn.execute(insert(t.audit_events), [e.__dict__ for e in self._pending])
+        newest = self._pending[-1]
+        stmt = update(t.audit_head).where(t.audit_head.c.id == 1).values(seq=newest.seq, hash=newest.hash)
+        self.conn.execute(stmt)
+        self._pending.clear()
+
+    def discard(self) -> None:
+        """Forget pending events and the cached head (the transaction rolled back)."""
+        self._pending.clear()
+        self._head = None
+
     def events(self, batch: int = 5000) -> Iterator[AuditEvent]:
+        self.flush()
         last = 0
         while True:
             rows = self.conn.execute(
@@ -347,17 +368,20 @@ class SqlAuditLog:
             last = rows[-1].seq
 
     def head(self) -> tuple[int, str] | None:
+        self.flush()
         row = self.conn.execute(select(t.audit_head.c.seq, t.audit_head.c.hash)).first()
         return (row.seq, row.hash) if row else None
 
     def recent(self, limit: int, city_code: str | None = None) -> list[AuditEvent]:
         """The newest events, newest first; only one city's when ``city_code`` is given."""
+        self.flush()
         stmt = select(t.audit_events).order_by(t.audit_events.c.seq.desc()).limit(limit)
         if city_code is not None:
             stmt = stmt.where(t.audit_events.c.city_code == city_code)
         return [_event(r) for r in self.conn.execute(stmt)]
 
     def for_subject(self, subject_type: str, subject_id: str, limit: int = 50) -> list[AuditEvent]:
+        self.flush()
         c = t.audit_events.c
         rows = self.conn.execute(
             select(t.audit_events)

@@ -61,8 +61,11 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._conn is not None, "commit outside the unit of work"
+        self.audit.flush()
         self._conn.commit()
+        self.audit.discard()  # the head lock ends with the transaction
 
     def rollback(self) -> None:
         assert self._conn is not None
         self._conn.rollback()
+        self.audit.discard()
