@@ -87,7 +87,7 @@ class SqlDocumentRepository:
         values = {
             "message_type": new.message_type,
             "business_key": new.business_key,
-            "version": previous.version + 1 if previous else 1,
+            "version": version,
             "head_guid": new.head_guid,
             "message_guid": new.message_guid,
             "app_type": new.app_type,
@@ -110,7 +110,7 @@ class SqlDocumentRepository:
             id=int(key[0]),
             message_type=new.message_type,
             business_key=new.business_key,
-            version=int(values["version"]),
+            version=version,
             head_guid=new.head_guid,
             app_type=new.app_type,
             is_current=True,
