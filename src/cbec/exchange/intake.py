@@ -246,6 +246,9 @@ def ingest_message(
     if report.errors:
         return _reject(result, list(report.errors))
     spec = spec_for(message.type)
+    # Writers queue on the audit head; taking it before any other row lock keeps one lock order
+    # for every intake (no deadlocks) and makes version checks and ledger charges race-free.
+    uow.audit.lock()
     senders = check_senders(uow, principal, message, spec)
     if senders.errors:
         return _reject(result, senders.errors)

@@ -29,7 +29,7 @@ from stdnum.cn import ric
 
 from cbec.exchange.model import Message, Unit
 from cbec.exchange.rates import lookup
-from cbec.kernel.errors import CbecError, FieldError, ValidationFailed
+from cbec.kernel.errors import FieldError, ValidationFailed
 from cbec.registry.spreadsheet import RowError
 
 __all__ = [
@@ -72,7 +72,9 @@ ORDER_COLUMNS: tuple[OrderColumn, ...] = (
     OrderColumn("unit", "计量单位代码", True, 12, "海关计量单位代码，3 位数字，如 122（千克）、142（瓶）、007（个）"),
     OrderColumn("price", "单价（元）", True, 12, "人民币单价，最多 2 位小数"),
     OrderColumn("freight", "运费（元）", False, 12, "整单运费；同一订单多行时各行相加，不填为 0"),
-    OrderColumn("country", "原产国代码", True, 12, "海关国别代码，3 位数字，如 116（日本）、502（美国）、601（澳大利亚）"),
+    OrderColumn(
+        "country", "原产国代码", True, 12, "海关国别代码，3 位数字，如 116（日本）、502（美国）、601（澳大利亚）"
+    ),
     OrderColumn("ebp_code", "电商平台代码", False, 16, "海关注册编码；企业用户不填时默认为本企业"),
 )
 _BY_KEY = {c.key: c for c in ORDER_COLUMNS}
@@ -205,11 +207,14 @@ def _check_row(row: _Row) -> list[tuple[str, str, str]]:
     phone = cells.get("phone", "")
     if phone and not (phone.isdigit() and 7 <= len(phone) <= 20):
         problems.append(("phone", "row.phone", f"{phone!r} is not a telephone number (digits only)"))
-    if cells.get("hs_code"):
+    hs = cells.get("hs_code", "")
+    if hs and not (hs.isdigit() and len(hs) == 10):
+        problems.append(("hs_code", "row.hs_code", f"{hs!r} is not a 10-digit HS code"))
+    elif hs:
         try:
-            lookup(cells["hs_code"])
-        except CbecError as error:
-            problems.append(("hs_code", "row.hs_code", f"{cells['hs_code']}: {error.message}"))
+            lookup(hs)
+        except ValidationFailed as refused:
+            problems.append(("hs_code", "row.hs_code", "; ".join(e.message for e in refused.errors)))
     for key, positive in (("qty", True), ("price", False), ("freight", False)):
         text = cells.get(key, "")
         if not text:

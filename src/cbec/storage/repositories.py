@@ -324,10 +324,12 @@ class SqlAuditLog:
     def append(self, draft: EventDraft, now: datetime) -> AuditEvent:
         return self.append_many([draft], now)[0]
 
-    def append_many(self, drafts: list[EventDraft], now: datetime) -> list[AuditEvent]:
-        """Chain ``drafts`` after the head. Locking the head row serialises concurrent writers."""
-        if not drafts:
-            return []
+    def lock(self) -> tuple[int, str]:
+        """Lock the head row for the rest of the transaction (idempotent within it).
+
+        Every audited write takes this lock, so writers queue on it. A use case that will also
+        lock other rows takes it first, so all writers acquire locks in the same order and
+        cannot deadlock."""
         if self._head is None:
             head = self.conn.execute(
                 select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == 1).with_for_update()
@@ -335,7 +337,13 @@ class SqlAuditLog:
             if head is None:  # created by migration 0001; missing means the schema is not migrated
                 raise RuntimeError("audit_head row is missing: run `cbec db upgrade`")
             self._head = (head.seq, head.hash)
-        events = chain(drafts, *self._head, now.astimezone(UTC).isoformat(timespec="microseconds"))
+        return self._head
+
+    def append_many(self, drafts: list[EventDraft], now: datetime) -> list[AuditEvent]:
+        """Chain ``drafts`` after the head. Locking the head row serialises concurrent writers."""
+        if not drafts:
+            return []
+        events = chain(drafts, *self.lock(), now.astimezone(UTC).isoformat(timespec="microseconds"))
         self._pending.extend(events)
         self._head = (events[-1].seq, events[-1].hash)
         return events
