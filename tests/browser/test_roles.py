@@ -26,26 +26,53 @@ class DemoRole(NamedTuple):
 
 ROLES = [
     DemoRole(
-        "demo.enterprise", "enterprise", "企业工作台", "Enterprise workspace", ["/home", "/enterprises", "/tokens"]
+        "demo.enterprise",
+        "enterprise",
+        "企业工作台",
+        "Enterprise workspace",
+        ["/home", "/enterprises", "/exchange", "/exchange/upload", "/tokens"],
     ),
     DemoRole(
         "demo.officer",
         "district_officer",
         "区县工作台",
         "District workspace",
-        ["/home", "/enterprises", "/enterprises/new", "/enterprises/import", "/tokens"],
+        [
+            "/home",
+            "/enterprises",
+            "/exchange",
+            "/exchange/upload",
+            "/enterprises/new",
+            "/enterprises/import",
+            "/tokens",
+        ],
     ),
     DemoRole(
         "demo.admin",
         "city_admin",
         "市级管理驾驶舱",
         "City overview",
-        ["/home", "/enterprises", "/enterprises/new", "/enterprises/import", "/audit", "/tokens"],
+        [
+            "/home",
+            "/enterprises",
+            "/exchange",
+            "/exchange/upload",
+            "/enterprises/new",
+            "/enterprises/import",
+            "/audit",
+            "/tokens",
+        ],
     ),
     DemoRole(
-        "demo.auditor", "auditor", "审计工作台", "Audit workspace", ["/home", "/enterprises", "/audit", "/tokens"]
+        "demo.auditor",
+        "auditor",
+        "审计工作台",
+        "Audit workspace",
+        ["/home", "/enterprises", "/exchange", "/audit", "/tokens"],
     ),
-    DemoRole("demo.partner", "partner", "合作单位接口", "Partner API", ["/home", "/enterprises", "/tokens"]),
+    DemoRole(
+        "demo.partner", "partner", "合作单位接口", "Partner API", ["/home", "/enterprises", "/exchange", "/tokens"]
+    ),
 ]
 
 

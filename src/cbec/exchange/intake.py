@@ -218,7 +218,7 @@ def _store_unit(
     )
     outcome = UnitOutcome(path, key, action, stored.id, stored.version, stored.status)
     if message.type not in ("CEB621",) and app_type != "3":
-        receipt = StoredReceipt("platform", "120", "入库", uow.clock.now().strftime("%Y%m%d%H%M%S"))
+        receipt = StoredReceipt("platform", "120", "入库", listflow.stamp(uow))
         uow.documents.add_receipt(stored.id, receipt, uow.clock.now())
         outcome.receipts.append(receipt.__dict__)
     return outcome

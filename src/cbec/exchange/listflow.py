@@ -19,6 +19,7 @@ from cbec.exchange.records import CANCELLED, WAITING, StoredDocument, StoredRece
 from cbec.exchange.spec import MessageSpec
 from cbec.exchange.tax import TaxRates, quote, reconcile
 from cbec.identity.model import Principal
+from cbec.kernel.clock import SHANGHAI
 from cbec.kernel.errors import CbecError, FieldError
 
 if TYPE_CHECKING:
@@ -33,8 +34,9 @@ LOCKED_STATUSES = frozenset({PASSED, "399", "500", "800", "899", MATCHED, CANCEL
 FEN = Decimal("0.01")
 
 
-def _stamp(uow: SqlUnitOfWork) -> str:
-    return uow.clock.now().strftime("%Y%m%d%H%M%S")
+def stamp(uow: SqlUnitOfWork) -> str:
+    """Receipt times are customs-style local times (Asia/Shanghai), YYYYMMDDhhmmss."""
+    return uow.clock.now().astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")
 
 
 def transition(
@@ -112,7 +114,7 @@ def _item_taxes(
                 "rates": {
                     "vat": str(rates.vat),
                     "consumption": str(rates.consumption),
-                    "tariff": str(rates.tariff),
+                    "tariff": None if rates.tariff is None else str(rates.tariff),
                     "source": rates.source,
                 },
                 "vat": str(part.vat),
@@ -163,7 +165,7 @@ def _assess(uow: SqlUnitOfWork, doc: StoredDocument, listing: Unit) -> TaxRecord
 
 
 def _receipt(uow: SqlUnitOfWork, doc: StoredDocument, origin: str, status: str, info: str) -> None:
-    uow.documents.add_receipt(doc.id, StoredReceipt(origin, status, info, _stamp(uow)), uow.clock.now())
+    uow.documents.add_receipt(doc.id, StoredReceipt(origin, status, info, stamp(uow)), uow.clock.now())
 
 
 def _refuse(
@@ -186,7 +188,8 @@ def _to_customs(
         if answer.invt_no:
             uow.documents.set_invt_no(doc.id, answer.invt_no)
         _receipt(uow, doc, "customs", answer.return_status, answer.return_info)
-        doc = transition(uow, principal, doc, answer.return_status, None)
+        refused = {"reasons": [{"code": "customs.refused", "message": answer.return_info}]}
+        doc = transition(uow, principal, doc, answer.return_status, refused if answer.return_status == "100" else None)
         if answer.return_status == "100":
             reverse(uow, doc)
     return doc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -121,7 +122,13 @@ def trace(uow: SqlUnitOfWork, principal: Principal, key: str, protector: Protect
             continue
         view = _view(uow, doc).as_dict()
         view["events"] = [
-            {"seq": e.seq, "at": e.occurred_at, "actor": e.actor, "action": e.action, "after": e.after}
+            {
+                "seq": e.seq,
+                "at": e.occurred_at,
+                "actor": e.actor,
+                "action": e.action,
+                "after": json.loads(e.after) if e.after else None,
+            }
             for e in reversed(uow.audit.for_subject("document", str(doc.id)))
         ]
         chain.append(view)

@@ -78,6 +78,7 @@ ORDER_COLUMNS: tuple[OrderColumn, ...] = (
     OrderColumn("ebp_code", "电商平台代码", False, 16, "海关注册编码；企业用户不填时默认为本企业"),
 )
 _BY_KEY = {c.key: c for c in ORDER_COLUMNS}
+_POSITION = {c.key: n for n, c in enumerate(ORDER_COLUMNS)}
 _HEADERS = {c.header: c.key for c in ORDER_COLUMNS} | {c.key: c.key for c in ORDER_COLUMNS}
 # Values every row of one order must repeat exactly.
 _ORDER_LEVEL = ("buyer_name", "buyer_id", "phone", "consignee", "address", "ebp_code")
@@ -292,6 +293,7 @@ def orders_from_workbook(
                     problems.append(
                         (key, "row.inconsistent", f"differs from row {first.number} of the same order {order_no}")
                     )
+        problems.sort(key=lambda problem: _POSITION[problem[0]])
         errors.extend(_error(row.number, key, code, message) for key, code, message in problems)
         if order_no:
             groups.setdefault(order_no, []).append(row)

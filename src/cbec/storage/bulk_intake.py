@@ -29,6 +29,8 @@ from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, cast
 
+from psycopg import sql
+
 from cbec.audit.model import EventDraft
 from cbec.audit.services import record_many
 from cbec.exchange import listflow
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BulkIntakeUnsupported", "BulkRejection", "BulkReport", "bulk_ingest"]
 
-STAGING = "cbec_bulk_documents"
+_STAGING = sql.Identifier("cbec_bulk_documents")
 # Staging columns in COPY order; every text column is ``text`` (COPY wants no char(n) games).
 STAGED = (
     "seq",
@@ -73,6 +75,10 @@ STAGED = (
 )
 _STAGING_TYPES = {"seq": "integer", "withdrawn": "boolean", "enterprise_id": "integer"}
 _INSERTED = [c for c in STAGED if c != "seq"]
+
+
+def _names(columns: Iterable[str]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
 
 
 class BulkIntakeUnsupported(CbecError):
@@ -194,9 +200,11 @@ def _raw(uow: SqlUnitOfWork) -> psycopg.Connection[Any]:
 
 
 def _stage(cur: psycopg.Cursor[Any], rows: list[_Row]) -> None:
-    columns = ", ".join(f"{c} {_STAGING_TYPES.get(c, 'text')}" for c in STAGED)
-    cur.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns}) ON COMMIT DROP")
-    with cur.copy(f"COPY {STAGING} ({', '.join(STAGED)}) FROM STDIN") as copy:
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_STAGING_TYPES.get(c, "text"))) for c in STAGED
+    )
+    cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} ({}) ON COMMIT DROP").format(_STAGING, columns))
+    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(_STAGING, _names(STAGED))) as copy:
         for row in rows:
             copy.write_row(row.values())
 
@@ -204,8 +212,10 @@ def _stage(cur: psycopg.Cursor[Any], rows: list[_Row]) -> None:
 def _stored_before(cur: psycopg.Cursor[Any]) -> dict[int, list[tuple[int, str, str | None]]]:
     """Per staged row: (id, head_guid, city_code) of every stored version with its type and key."""
     cur.execute(
-        f"SELECT s.seq, d.id, d.head_guid, d.city_code FROM {STAGING} s JOIN documents d"
-        " ON d.message_type = s.message_type AND d.business_key = s.business_key ORDER BY s.seq, d.version"
+        sql.SQL(
+            "SELECT s.seq, d.id, d.head_guid, d.city_code FROM {} s JOIN documents d"
+            " ON d.message_type = s.message_type AND d.business_key = s.business_key ORDER BY s.seq, d.version"
+        ).format(_STAGING)
     )
     found: dict[int, list[tuple[int, str, str | None]]] = {}
     for seq, doc_id, guid, city in cur.fetchall():
@@ -214,12 +224,13 @@ def _stored_before(cur: psycopg.Cursor[Any]) -> dict[int, list[tuple[int, str, s
 
 
 def _insert(cur: psycopg.Cursor[Any], now: datetime) -> dict[tuple[str, str], tuple[int, str, str | None]]:
-    names = ", ".join(_INSERTED)
     cur.execute(
-        f"INSERT INTO documents ({names}, version, is_current, status_detail, received_at)"
-        f" SELECT {names}, 1, true, NULL, %s FROM {STAGING} ORDER BY seq"
-        " ON CONFLICT (message_type, business_key, head_guid) DO NOTHING"
-        " RETURNING id, message_type, business_key, status, city_code",
+        sql.SQL(
+            "INSERT INTO documents ({names}, version, is_current, status_detail, received_at)"
+            " SELECT {names}, 1, true, NULL, %s FROM {staging} ORDER BY seq"
+            " ON CONFLICT (message_type, business_key, head_guid) DO NOTHING"
+            " RETURNING id, message_type, business_key, status, city_code"
+        ).format(names=_names(_INSERTED), staging=_STAGING),
         (now,),
     )
     return {(t, k): (i, s, c) for i, t, k, s, c in cur.fetchall()}
@@ -248,6 +259,7 @@ def _store_batch(
             rows.append(row)
     report.batches += 1
     with platform.uow() as uow:
+        uow.audit.lock()  # as intake: the audit head first, so every writer takes locks in one order
         now = uow.clock.now()
         with _raw(uow).cursor() as cur:
             _stage(cur, rows)
@@ -264,7 +276,7 @@ def _store_batch(
                     deferred[row.item.index] = row.item
             gone = [r.seq for r in rows if r.seq in repeats or r.item.index in deferred]
             if gone:
-                cur.execute(f"DELETE FROM {STAGING} WHERE seq = ANY(%s)", (gone,))
+                cur.execute(sql.SQL("DELETE FROM {} WHERE seq = ANY(%s)").format(_STAGING), (gone,))
             inserted = _insert(cur, now)
             drafts: list[EventDraft] = []
             stored: list[tuple[_Row, int]] = []

@@ -175,7 +175,7 @@ class SqlDocumentRepository:
                     D.logistics_no == query.text,
                     D.invt_no == query.text,
                     D.cop_no == query.text,
-                    D.business_key.like(f"%{query.text}%"),
+                    D.business_key.contains(query.text, autoescape=True),
                 )
             )
         where = and_(True, *conds)

@@ -153,8 +153,7 @@ class SqlEnterpriseRepository:
         c = t.enterprises.c
         conds: list[Any] = []
         if query.text:
-            like = f"%{query.text}%"
-            conds.append(or_(c.name.like(like), c.uscc.like(like), c.name_en.like(like)))
+            conds.append(or_(*(col.contains(query.text, autoescape=True) for col in (c.name, c.uscc, c.name_en))))
         for column, value in (
             (c.city_code, query.city_code),
             (c.district_code, query.district_code),

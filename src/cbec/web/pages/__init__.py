@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from cbec.web.pages import account, enterprises, home
+from cbec.web.pages import account, enterprises, exchange, home
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
 router.include_router(home.router)
 router.include_router(enterprises.router)
+router.include_router(exchange.router)
