@@ -10,7 +10,20 @@ from cbec.storage import migrate
 from cbec.storage.db import make_engine
 from cbec.storage.tables import metadata
 
-EXPECTED_TABLES = {"enterprises", "users", "api_tokens", "web_sessions", "login_failures", "audit_events", "audit_head"}
+EXPECTED_TABLES = {
+    "enterprises",
+    "users",
+    "api_tokens",
+    "web_sessions",
+    "login_failures",
+    "audit_events",
+    "audit_head",
+    "documents",
+    "receipts",
+    "tax_assessments",
+    "buyer_ledger",
+    "ledger_entries",
+}
 
 
 def _tables(url: str) -> dict[str, list[str]]:
@@ -53,7 +66,7 @@ def test_revision_is_head_after_upgrade(db_url: str) -> None:
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
     try:
-        assert migrate.current_revision(engine) == migrate.head_revision(db_url) == "0001"
+        assert migrate.current_revision(engine) == migrate.head_revision(db_url) == "0002"
     finally:
         engine.dispose()
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Executable, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,6 +29,38 @@ KEY_COLUMNS = (
     "trade_mode",
 )
 D = t.documents.c
+R = t.receipts.c
+
+# Intake runs these statements tens of times per message. Building a SQLAlchemy statement costs
+# several times more than executing a cached one, so the hot ones are built once, with bind
+# parameters (benchmarks/bench_exchange_intake.py measures the effect).
+_BY_GUID = select(t.documents).where(
+    D.message_type == bindparam("mt"), D.business_key == bindparam("bk"), D.head_guid == bindparam("guid")
+)
+_CURRENT = select(t.documents).where(
+    D.message_type == bindparam("mt"), D.business_key == bindparam("bk"), D.is_current.is_(True)
+)
+_CURRENT_LOCKED = _CURRENT.with_for_update()
+_GET = select(t.documents).where(D.id == bindparam("id"))
+_RETIRE = update(t.documents).where(D.id == bindparam("doc_id")).values(is_current=False)
+_INSERT = insert(t.documents)
+_SET_STATUS = (
+    update(t.documents).where(D.id == bindparam("doc_id")).values(status=bindparam("st"), status_detail=bindparam("sd"))
+)
+_RECEIPT_EXISTS = select(R.id).where(
+    R.document_id == bindparam("doc_id"), R.origin == bindparam("origin"), R.return_status == bindparam("rs")
+)
+_INSERT_RECEIPT = insert(t.receipts)
+_RECEIPTS_OF = select(t.receipts).where(R.document_id == bindparam("doc_id")).order_by(R.id)
+
+
+@cache
+def _current_by(message_type_only: bool, columns: tuple[str, ...], *, many: bool) -> Executable:
+    """SELECT of current, not withdrawn documents matching ``columns`` (built once per shape)."""
+    conds = [D.message_type == bindparam("mt"), D.is_current.is_(True), D.withdrawn.is_(False)]
+    conds += [t.documents.c[c] == bindparam(f"k_{c}") for c in columns]
+    stmt = select(t.documents).where(*conds).order_by(D.id if many else D.id.desc())
+    return stmt if many else stmt.limit(1)
 
 
 def _document(row: Any) -> StoredDocument:
@@ -59,29 +92,23 @@ class SqlDocumentRepository:
         self.conn = conn
 
     def by_guid(self, message_type: str, business_key: str, head_guid: str) -> StoredDocument | None:
-        row = self.conn.execute(
-            select(t.documents).where(
-                and_(D.message_type == message_type, D.business_key == business_key, D.head_guid == head_guid)
-            )
-        ).first()
+        row = self.conn.execute(_BY_GUID, {"mt": message_type, "bk": business_key, "guid": head_guid}).first()
         return _document(row) if row else None
 
     def current(self, message_type: str, business_key: str, *, lock: bool = False) -> StoredDocument | None:
-        stmt = select(t.documents).where(
-            and_(D.message_type == message_type, D.business_key == business_key, D.is_current.is_(True))
-        )
-        row = self.conn.execute(stmt.with_for_update() if lock else stmt).first()
-        return _document(row) if row else None
+        row = self.conn.execute(_CURRENT_LOCKED if lock else _CURRENT, {"mt": message_type, "bk": business_key})
+        first = row.first()
+        return _document(first) if first else None
 
     def get(self, document_id: int) -> StoredDocument | None:
-        row = self.conn.execute(select(t.documents).where(D.id == document_id)).first()
+        row = self.conn.execute(_GET, {"id": document_id}).first()
         return _document(row) if row else None
 
     def add(self, new: NewDocument, now: datetime, previous: StoredDocument | None) -> StoredDocument:
         """Store a new version after ``previous`` (the current version, read under lock by the
         caller, or None for the first); the previous version stops being current."""
         if previous is not None:
-            self.conn.execute(update(t.documents).where(D.id == previous.id).values(is_current=False))
+            self.conn.execute(_RETIRE, {"doc_id": previous.id})
         keys = {k: (new.keys.get(k) or None) for k in KEY_COLUMNS}
         version = previous.version + 1 if previous else 1
         values = {
@@ -104,7 +131,7 @@ class SqlDocumentRepository:
             "sealed": new.sealed,
             "received_at": now,
         } | keys
-        key = self.conn.execute(insert(t.documents).values(**values)).inserted_primary_key
+        key = self.conn.execute(_INSERT, values).inserted_primary_key
         assert key is not None
         return StoredDocument(
             id=int(key[0]),
@@ -130,22 +157,21 @@ class SqlDocumentRepository:
 
     def set_status(self, document_id: int, status: str, detail: dict[str, Any] | None) -> None:
         text = json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail is not None else None
-        self.conn.execute(update(t.documents).where(D.id == document_id).values(status=status, status_detail=text))
+        self.conn.execute(_SET_STATUS, {"doc_id": document_id, "st": status, "sd": text})
 
     def set_invt_no(self, document_id: int, invt_no: str) -> None:
         self.conn.execute(update(t.documents).where(D.id == document_id).values(invt_no=invt_no))
 
     def find_current(self, message_type: str, **keys: str | None) -> StoredDocument | None:
         """The current, not withdrawn document of a type matching every given join column."""
-        conds = [D.message_type == message_type, D.is_current.is_(True), D.withdrawn.is_(False)]
-        conds += [t.documents.c[k] == v for k, v in keys.items()]
-        row = self.conn.execute(select(t.documents).where(and_(*conds)).order_by(D.id.desc()).limit(1)).first()
+        stmt = _current_by(True, tuple(keys), many=False)
+        row = self.conn.execute(stmt, {"mt": message_type} | {f"k_{k}": v for k, v in keys.items()}).first()
         return _document(row) if row else None
 
     def current_of_type(self, message_type: str, **keys: str | None) -> list[StoredDocument]:
-        conds = [D.message_type == message_type, D.is_current.is_(True), D.withdrawn.is_(False)]
-        conds += [t.documents.c[k] == v for k, v in keys.items()]
-        return [_document(r) for r in self.conn.execute(select(t.documents).where(and_(*conds)).order_by(D.id))]
+        stmt = _current_by(True, tuple(keys), many=True)
+        rows = self.conn.execute(stmt, {"mt": message_type} | {f"k_{k}": v for k, v in keys.items()})
+        return [_document(r) for r in rows]
 
     def versions(self, message_type: str, business_key: str) -> list[StoredDocument]:
         rows = self.conn.execute(
@@ -198,31 +224,23 @@ class SqlDocumentRepository:
     def add_receipt(self, document_id: int, receipt: StoredReceipt, now: datetime) -> bool:
         """Idempotent: the same status from the same origin is stored once. True when new."""
         exists = self.conn.execute(
-            select(t.receipts.c.id).where(
-                and_(
-                    t.receipts.c.document_id == document_id,
-                    t.receipts.c.origin == receipt.origin,
-                    t.receipts.c.return_status == receipt.return_status,
-                )
-            )
+            _RECEIPT_EXISTS, {"doc_id": document_id, "origin": receipt.origin, "rs": receipt.return_status}
         ).first()
         if exists:
             return False
-        self.conn.execute(
-            insert(t.receipts).values(
-                document_id=document_id,
-                origin=receipt.origin,
-                return_status=receipt.return_status,
-                return_info=receipt.return_info,
-                return_time=receipt.return_time,
-                created_at=now,
-            )
-        )
+        values = {
+            "document_id": document_id,
+            "origin": receipt.origin,
+            "return_status": receipt.return_status,
+            "return_info": receipt.return_info,
+            "return_time": receipt.return_time,
+            "created_at": now,
+        }
+        self.conn.execute(_INSERT_RECEIPT, values)
         return True
 
     def receipts_of(self, document_id: int) -> list[StoredReceipt]:
-        r = t.receipts.c
-        rows = self.conn.execute(select(t.receipts).where(r.document_id == document_id).order_by(r.id))
+        rows = self.conn.execute(_RECEIPTS_OF, {"doc_id": document_id})
         return [StoredReceipt(x.origin, x.return_status, x.return_info, x.return_time) for x in rows]
 
     # ---- tax ------------------------------------------------------------------------------
