@@ -33,7 +33,10 @@ class Platform:
     def intake_context(self) -> IntakeContext:
         rates = SimulationRates(self.settings.customs_reject_per_mille, self.settings.customs_inspect_per_mille)
         return IntakeContext(
-            Protector(self.settings.secret_key), SimulatedCustoms(rates), self.settings.arith_tolerance
+            Protector(self.settings.secret_key),
+            SimulatedCustoms(rates),
+            self.settings.arith_tolerance,
+            self.settings.max_message_bytes,
         )
 
     @property

@@ -64,7 +64,7 @@ def cli(tmp_path: Path) -> Cli:
 
 
 def test_seed_is_idempotent_and_the_audit_trail_catches_tampering(cli: Cli) -> None:
-    first = cli.json("demo", "seed", code=0)
+    first = cli.json("demo", "seed", "--size", "none", code=0)
     assert first["ok"] is True
     assert first["enterprises_created"] == 300
     assert [(a["username"], a["role"]) for a in first["accounts"]] == [
@@ -74,7 +74,7 @@ def test_seed_is_idempotent_and_the_audit_trail_catches_tampering(cli: Cli) -> N
         ("demo.auditor", "auditor"),
         ("demo.partner", "partner"),
     ]
-    second = cli.json("demo", "seed", code=0)
+    second = cli.json("demo", "seed", "--size", "none", code=0)
     assert second["enterprises_created"] == 0
     assert second["accounts"] == first["accounts"]
     assert (cli.count("enterprises"), cli.count("users"), cli.count("audit_events")) == (300, 5, 305)

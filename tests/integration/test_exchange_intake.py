@@ -27,7 +27,7 @@ from cbec.exchange.customs import SimulatedCustoms, SimulationRates
 from cbec.exchange.intake import IntakeContext, IntakeResult, ingest_message
 from cbec.exchange.model import Message, Unit
 from cbec.exchange.xmlcodec import to_xml
-from cbec.identity.model import SYSTEM
+from cbec.identity.model import SYSTEM, Principal, Role
 from cbec.registry.districts import load_districts
 from cbec.registry.services import create_enterprise
 from cbec.storage import tables as t
@@ -437,3 +437,24 @@ def test_over_the_annual_limit_is_general_trade(platform: Platform, send: Send) 
     assert ledger(platform) == [(2024, Decimal("25000.00"))]
     after = snapshot(platform)
     assert (after["tax_assessments"], after["ledger_entries"]) == (before["tax_assessments"], 5)
+
+
+def test_a_cancellation_naming_no_declared_list_is_refused(platform: Platform, send: Send) -> None:
+    parcel = make_parcel(7, items=[SERUM])
+    before = snapshot(platform)
+    result = send(cancellation(parcel, "29002024I000000001"))
+    assert not result.accepted
+    assert errors_of(result) == [("InvtCancel[0]", "rule.no_such_list")]
+    assert snapshot(platform) == before
+
+
+def test_an_enterprise_user_may_send_only_what_its_enterprise_sends(platform: Platform, send: Send) -> None:
+    parcel = make_parcel(8, items=[SERUM])
+    with platform.uow(read_only=True) as uow:
+        platform_firm = uow.enterprises.by_customs_codes([CHANNEL.platform.code])[CHANNEL.platform.code]
+    clerk = Principal(99, "clerk", Role.ENTERPRISE, enterprise_id=platform_firm.id)
+    with platform.uow() as uow:  # the platform files its own order …
+        assert ingest_message(uow, clerk, to_xml(parcel.messages["order"]), platform.intake_context()).accepted
+    with platform.uow() as uow:  # … but not the payment company's payment, which merely names it
+        refused = ingest_message(uow, clerk, to_xml(parcel.messages["payment"]), platform.intake_context())
+    assert errors_of(refused) == [("message", "permission.sender")]

@@ -51,13 +51,21 @@ def _principal(username: str | None) -> Principal:
     return user.principal()
 
 
+def _read(file: Path, limit: int) -> bytes:
+    """The file's bytes, or (when it is larger than any message may be) just enough of them for
+    the parser to refuse it by size, without loading a huge file into memory."""
+    with file.open("rb") as handle:
+        return handle.read(limit + 1)
+
+
 def validate(paths: Paths, as_json: Json = False) -> None:
     """Run every check that needs no stored state (well-formedness, schema, code sets, arithmetic).
     Stores nothing. Exit 0 when every file is valid, 1 otherwise."""
+    limit = platform().settings.max_message_bytes
     files = message_files(paths)
     reports = []
     for file in files:
-        report = check_bytes(file.read_bytes(), file.name)
+        report = check_bytes(_read(file, limit), file.name, max_bytes=limit)
         reports.append(
             {
                 "file": str(file),
@@ -85,7 +93,7 @@ def _ingest_files(files: list[Path], principal: Principal, show: bool) -> Iterat
         task = progress.add_task("ingesting", total=len(files))
         for file in files:
             with p.uow() as uow:
-                yield ingest_message(uow, principal, file.read_bytes(), ctx, source=str(file))
+                yield ingest_message(uow, principal, _read(file, ctx.max_bytes), ctx, source=str(file))
             progress.advance(task)
 
 

@@ -54,6 +54,7 @@ class IntakeContext:
     protector: Protector
     customs: CustomsGateway
     tolerance: Decimal = Decimal("0.05")
+    max_bytes: int = 10 * 1024 * 1024  # one message
 
 
 @dataclass
@@ -235,7 +236,7 @@ def ingest_message(
     uow: SqlUnitOfWork, principal: Principal, data: bytes, ctx: IntakeContext, *, source: str | None = None
 ) -> IntakeResult:
     """Check, store and process one message in the caller's unit of work; commits on acceptance."""
-    parsed = parse_any(data, source)
+    parsed = parse_any(data, source, max_bytes=ctx.max_bytes)
     result = IntakeResult(accepted=True, source=source, warnings=list(parsed.warnings))
     if parsed.message is None or parsed.errors:
         return _reject(result, list(parsed.errors))
@@ -266,7 +267,10 @@ def ingest_message(
             return _reject(result, [outcome])
         result.units.append(outcome)
     if message.type in ("CEB623", "CEB625") and not result.repeat:
-        listflow.cancel_or_return(uow, principal, message, ctx)
+        problems = listflow.cancel_or_return(uow, principal, message, ctx)
+        if problems:
+            uow.rollback()
+            return _reject(result, problems)
     if message.type in MATCHED_TYPES and not result.repeat:
         listflow.after_intake(uow, principal, [u.document_id for u in result.units if u.action != "repeat"], ctx)
         for outcome in result.units:

@@ -304,12 +304,19 @@ def take_customs_receipt(
     return outcomes, []
 
 
-def cancel_or_return(uow: SqlUnitOfWork, principal: Principal, message: Message, ctx: IntakeContext) -> None:
-    """CEB623 cancels a list (the whole charge comes back); CEB625 returns items (their value back)."""
-    for unit in message.units:
+def cancel_or_return(
+    uow: SqlUnitOfWork, principal: Principal, message: Message, ctx: IntakeContext
+) -> list[FieldError]:
+    """CEB623 cancels a list (the whole charge comes back); CEB625 returns items (their value back).
+    A cancellation or return naming no declared list is refused, so nothing is stored for it."""
+    for index, unit in enumerate(message.units):
         target = _target(uow, message.type, unit.head)
-        if target is None:
-            continue
+        if target is None or target.status == CANCELLED:
+            why = "no declared list matches (invtNo, agentCode + copNo, or orderNo + ebcCode)"
+            if target is not None:
+                why = f"list {target.business_key} is already cancelled"
+            unit_name = "InvtCancel" if message.type == "CEB623" else "InvtRefund"
+            return [FieldError(f"{unit_name}[{index}]", "rule.no_such_list", why, "check the list number")]
         if message.type == "CEB623":
             reverse(uow, target)
             transition(uow, principal, target, CANCELLED, {"by": "CEB623"})
@@ -328,3 +335,4 @@ def cancel_or_return(uow: SqlUnitOfWork, principal: Principal, message: Message,
                 after={"returned_value": str(returned)},
                 city_code=target.city_code,
             )
+    return []

@@ -68,7 +68,7 @@ def _may_send(
         return "your role is read-only"
     if principal.role is Role.ENTERPRISE:
         own = {c for c, e in by_code.items() if e.id == principal.enterprise_id}
-        return None if own & codes else "you may send only messages in which your enterprise is a party"
+        return None if own & codes else "you may send only messages your enterprise sends itself"
     if owner is None or owner.city_code != principal.city_code:
         return "the sending enterprise is outside your city"
     if principal.role is Role.DISTRICT_OFFICER and owner.district_code != principal.district_code:
@@ -99,7 +99,11 @@ def check_senders(uow: SqlUnitOfWork, principal: Principal, message: Message, sp
     if message.base_transfer and message.base_transfer.get("copCode"):
         check.sender_code = check.sender_code or message.base_transfer["copCode"]
     if not check.errors:
-        refusal = _may_send(principal, {c for _, c, _ in named}, check.owner, by_code)
+        # Only the sender's own codes entitle a user: a platform user may not file the payment
+        # company's payment just because it names the platform.
+        sender_roles = {ROLE_OF_FIELD[f] for f in spec.sender_fields if f in ROLE_OF_FIELD}
+        senders = {code for _, code, role in named if role in sender_roles}
+        refusal = _may_send(principal, senders, check.owner, by_code)
         if refusal:
             check.errors.append(
                 FieldError("message", "permission.sender", refusal, "sign in as a user of the sending enterprise")

@@ -30,6 +30,7 @@ from cbec.exchange.jsoncodec import parse_any
 from cbec.exchange.messages import RETURN_STATUSES
 from cbec.exchange.model import Message, Unit, decimal_of
 from cbec.exchange.spec import BASE_TRANSFER, FieldSpec, MessageSpec, spec_for
+from cbec.exchange.xmlcodec import DEFAULT_MAX_BYTES
 from cbec.kernel.errors import FieldError
 
 __all__ = ["DEFAULT_TOLERANCE", "SINGLE_TRANSACTION_LIMIT", "Report", "check_bytes", "validate"]
@@ -85,9 +86,15 @@ def validate(message: Message, *, tolerance: Decimal = DEFAULT_TOLERANCE) -> Rep
     return Report(found.errors, found.warnings)
 
 
-def check_bytes(data: bytes, filename: str | None = None, *, tolerance: Decimal = DEFAULT_TOLERANCE) -> Report:
+def check_bytes(
+    data: bytes,
+    filename: str | None = None,
+    *,
+    tolerance: Decimal = DEFAULT_TOLERANCE,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Report:
     """Parse (XML or JSON) and validate: what ``cbec validate FILE`` reports."""
-    parsed = parse_any(data, filename)
+    parsed = parse_any(data, filename, max_bytes=max_bytes)
     if parsed.message is None or parsed.errors:
         return Report(list(parsed.errors), list(parsed.warnings))
     report = validate(parsed.message, tolerance=tolerance)

@@ -91,12 +91,13 @@ async def ingest(request: Request, identity: ApiIdentity, platform: PlatformDep)
 
 
 @router.post("/messages/validate", operation_id="validate_messages")
-async def validate(request: Request) -> JSONResponse:
+async def validate(request: Request, platform: PlatformDep) -> JSONResponse:
     """Every check that needs no stored state; stores nothing. Open to anyone (an integrator's tool)."""
     messages, _batch = _messages(await request.body(), request.headers.get("content-type", ""))
+    limit = platform.settings.max_message_bytes
     reports = []
     for label, data in messages:
-        report = check_bytes(data, None)
+        report = check_bytes(data, None, max_bytes=limit)
         reports.append(
             {
                 "source": label,
