@@ -17,7 +17,16 @@ from cbec.audit.services import record
 from cbec.exchange import listflow
 from cbec.exchange.jsoncodec import parse_any
 from cbec.exchange.model import Message, Unit
-from cbec.exchange.records import RECEIVED, WAITING, WITHDRAWN, NewDocument, StoredDocument, StoredReceipt
+from cbec.exchange.records import (
+    RECEIVED,
+    WAITING,
+    WITHDRAWN,
+    NewDocument,
+    StoredDocument,
+    StoredReceipt,
+    UnitOutcome,
+    unit_of,
+)
 from cbec.exchange.senders import SenderCheck, check_senders
 from cbec.exchange.spec import MessageSpec, spec_for
 from cbec.exchange.validation import validate
@@ -58,20 +67,6 @@ class IntakeContext:
 
 
 @dataclass
-class UnitOutcome:
-    path: str
-    business_key: str
-    action: str  # stored | changed | withdrawn | repeat
-    document_id: int
-    version: int
-    status: str
-    receipts: list[dict[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
-
-
-@dataclass
 class IntakeResult:
     accepted: bool
     message_type: str | None = None
@@ -96,12 +91,6 @@ class IntakeResult:
             "warnings": [w.as_dict() for w in self.warnings],
             "units": [u.as_dict() for u in self.units],
         }
-
-
-def unit_of(doc: StoredDocument, protector: Protector) -> Unit:
-    """The exact unit as received, unsealed (personal data included): for matching and emitting."""
-    data = json.loads(protector.unseal(doc.sealed))
-    return Unit(head=data["head"], lists=data["lists"])
 
 
 def _masked(values: dict[str, str]) -> dict[str, str]:

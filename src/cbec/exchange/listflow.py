@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from cbec.audit.services import record
 from cbec.exchange import matching
+from cbec.exchange.customs import serial_of
 from cbec.exchange.model import Message, Unit, decimal_of
 from cbec.exchange.rates import rates_for
-from cbec.exchange.records import CANCELLED, WAITING, StoredDocument, StoredReceipt, TaxRecord
+from cbec.exchange.records import CANCELLED, WAITING, StoredDocument, StoredReceipt, TaxRecord, UnitOutcome, unit_of
 from cbec.exchange.spec import MessageSpec
 from cbec.exchange.tax import TaxRates, quote, reconcile
 from cbec.identity.model import Principal
@@ -23,7 +24,7 @@ from cbec.kernel.clock import SHANGHAI
 from cbec.kernel.errors import CbecError, FieldError
 
 if TYPE_CHECKING:
-    from cbec.exchange.intake import IntakeContext, UnitOutcome
+    from cbec.exchange.intake import IntakeContext
     from cbec.storage.uow import SqlUnitOfWork
 
 __all__ = ["LOCKED_STATUSES", "after_intake", "evaluate_list", "take_customs_receipt"]
@@ -179,8 +180,6 @@ def _refuse(
 def _to_customs(
     uow: SqlUnitOfWork, principal: Principal, doc: StoredDocument, head: dict[str, str], ctx: IntakeContext
 ) -> StoredDocument:
-    from cbec.exchange.customs import serial_of
-
     year = _year(head)
     for answer in ctx.customs.declare(
         doc.business_key, customs_code=head.get("customsCode", "0000"), year=year, serial=serial_of(doc.business_key)
@@ -196,8 +195,6 @@ def _to_customs(
 
 
 def evaluate_list(uow: SqlUnitOfWork, principal: Principal, doc: StoredDocument, ctx: IntakeContext) -> StoredDocument:
-    from cbec.exchange.intake import unit_of
-
     listing = unit_of(doc, ctx.protector)
     partners = _partners(uow, listing.head)
     units = {name: unit_of(p, ctx.protector) if p else None for name, p in partners.items()}
@@ -277,8 +274,6 @@ def take_customs_receipt(
     uow: SqlUnitOfWork, principal: Principal, message: Message, spec: MessageSpec, ctx: IntakeContext
 ) -> tuple[list[UnitOutcome], list[FieldError]]:
     """Customs' own answers coming back: list receipts (CEB622) and tax bills (CEB816)."""
-    from cbec.exchange.intake import UnitOutcome
-
     outcomes: list[UnitOutcome] = []
     for index, unit in enumerate(message.units):
         target = _target(uow, message.type, unit.head)

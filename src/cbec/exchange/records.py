@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["DocumentQuery", "NewDocument", "StoredDocument", "StoredReceipt", "TaxRecord"]
+from cbec.exchange.model import Unit
+from cbec.kernel.privacy import Protector
+
+__all__ = [
+    "DocumentQuery",
+    "NewDocument",
+    "StoredDocument",
+    "StoredReceipt",
+    "TaxRecord",
+    "UnitOutcome",
+    "unit_of",
+]
 
 # Document statuses besides the customs receipt codes ("120", "100", "399", "800", …).
 RECEIVED = "received"  # stored; nothing to match (or matching does not apply)
@@ -90,3 +102,23 @@ class DocumentQuery:
     offset: int = 0
     limit: int = 50
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class UnitOutcome:
+    path: str
+    business_key: str
+    action: str  # stored | changed | withdrawn | repeat
+    document_id: int
+    version: int
+    status: str
+    receipts: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def unit_of(doc: StoredDocument, protector: Protector) -> Unit:
+    """The exact unit as received, unsealed (personal data included): for matching and emitting."""
+    data = json.loads(protector.unseal(doc.sealed))
+    return Unit(head=data["head"], lists=data["lists"])
