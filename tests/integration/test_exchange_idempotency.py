@@ -1,8 +1,8 @@
 """Intake is idempotent and arrival order is free: the demo traffic sent once into one database,
 and every message twice in a shuffled order into another, leaves the same documents, receipts,
 tax and buyer ledger; the second database's audit trail differs only by one ``document.repeat``
-per repeated message and by the "still waiting for …" steps that an early list legitimately
-goes through (which partner is missing depends on what has arrived).
+per repeated message (a waiting list's "still missing …" detail is derived, not audited, so it
+does not depend on arrival order).
 """
 
 from __future__ import annotations
@@ -150,7 +150,5 @@ def test_the_stream_twice_shuffled_ends_like_the_stream_once(platform: Platform,
     missing = ea - eb
     repeats = sum(n for (action, *_), n in extra.items() if action == "document.repeat")
     assert repeats == shuffled["repeat"] == 727
-    waiting = {k: n for k, n in extra.items() if k[0] == "document.status" and k[2] == "waiting"}
-    assert waiting, "some lists arrived before their partners in the shuffled stream"
-    assert {k: n for k, n in extra.items() if k[0] != "document.repeat" and k not in waiting} == {}
-    assert {k: n for k, n in missing.items() if not (k[0] == "document.status" and k[2] == "waiting")} == {}
+    assert {k: n for k, n in extra.items() if k[0] != "document.repeat"} == {}
+    assert missing == Counter()

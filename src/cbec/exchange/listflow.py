@@ -46,6 +46,11 @@ def transition(
     if doc.status == status and doc.status_detail == detail:
         return doc
     uow.documents.set_status(doc.id, status, detail)
+    if doc.status == status:
+        # Only the detail changed (which partners a waiting list still lacks): derived from the
+        # documents present, each of which has its own event, so no event of its own. This keeps
+        # the trail independent of arrival order, which the match promises not to depend on.
+        return replace(doc, status_detail=detail)
     record(
         uow,
         principal,
