@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import io
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook as WorkbookType
@@ -30,7 +29,7 @@ from stdnum.cn import ric
 from cbec.exchange.model import Message, Unit
 from cbec.exchange.rates import lookup
 from cbec.kernel.errors import FieldError, ValidationFailed
-from cbec.registry.spreadsheet import RowError
+from cbec.registry.spreadsheet import RowError, open_workbook
 
 __all__ = [
     "ORDER_COLUMNS",
@@ -121,24 +120,9 @@ def _refuse(code: str, message: str, hint: str) -> ValidationFailed:
 
 
 def _load(data: bytes) -> WorkbookType:
-    hint = "fill in the order template (.xlsx) and upload it again"
-    if not data.startswith(XLSX_SIGNATURE):
-        raise _refuse("file.not_xlsx", "the file is not an .xlsx workbook", hint)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise _refuse("file.not_xlsx", "the file is not a readable .xlsx workbook", hint) from exc
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise _refuse(
-            "file.too_large",
-            f"the workbook unpacks to {unpacked} bytes; the limit is {MAX_UNPACKED_BYTES}",
-            "split the orders into several workbooks",
-        )
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # any failure inside openpyxl means it is no workbook we can read
-        raise _refuse("file.not_xlsx", "the file is a ZIP archive but not an .xlsx workbook", hint) from exc
+    return open_workbook(
+        data, "fill in the order template (.xlsx) and upload it again", max_inflated=MAX_UNPACKED_BYTES
+    )
 
 
 def _cell_text(value: object) -> str:

@@ -258,27 +258,32 @@ def _file_error(code: str, message: str, hint: str) -> ValidationFailed:
 
 
 def _open(data: bytes) -> WorkbookType:
-    hint = "save the file as an Excel workbook (.xlsx) based on the template and upload it again"
+    return open_workbook(data, "save the file as an Excel workbook (.xlsx) based on the template and upload it again")
+
+
+def open_workbook(data: bytes, hint: str, *, max_inflated: int | None = None) -> WorkbookType:
+    """Open an uploaded .xlsx read-only, refusing (``file.not_xlsx`` / ``file.too_large``) what is
+    not a workbook or would unpack into too much. Shared by every .xlsx upload of the platform."""
     if not data.startswith(_ZIP_MAGIC):
         raise _file_error("file.not_xlsx", "the file is not an .xlsx workbook", hint)
-    _refuse_zip_bomb(data, hint)
+    _refuse_zip_bomb(data, hint, MAX_INFLATED_BYTES if max_inflated is None else max_inflated)
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile, XML and KeyError failures all mean "not a workbook"
         raise _file_error("file.not_xlsx", "the file is a ZIP archive but not an .xlsx workbook", hint) from exc
 
 
-def _refuse_zip_bomb(data: bytes, hint: str) -> None:
+def _refuse_zip_bomb(data: bytes, hint: str, limit: int) -> None:
     """A small upload must not inflate into gigabytes: openpyxl loads shared strings whole."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError) as exc:
         raise _file_error("file.not_xlsx", "the file is not a readable .xlsx workbook", hint) from exc
-    if inflated > MAX_INFLATED_BYTES:
+    if inflated > limit:
         raise _file_error(
             "file.too_large",
-            f"the workbook unpacks to {inflated} bytes; the limit is {MAX_INFLATED_BYTES}",
+            f"the workbook unpacks to {inflated} bytes; the limit is {limit}",
             "split the file into smaller workbooks",
         )
 
