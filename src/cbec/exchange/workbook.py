@@ -46,7 +46,6 @@ MAX_ROWS = 5_000
 # A filled 5,000-row template unpacks to a few MB; far beyond that is not a filled template.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 CENT = Decimal("0.01")
-XLSX_SIGNATURE = b"PK\x03\x04"
 
 
 @dataclass(frozen=True)
