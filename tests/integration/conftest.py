@@ -4,13 +4,11 @@ PostgreSQL database, never against a mock, and never sees another test's rows.""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 
 from cbec.bootstrap import Platform
 from cbec.config import Settings
@@ -19,6 +17,7 @@ from cbec.registry.districts import load_districts
 from cbec.storage import migrate
 from cbec.storage import tables as t
 from cbec.storage.db import make_engine
+from cbec.testing.postgres import scratch_database
 
 PG_ENV = "CBEC_TEST_DATABASE_URL"
 
@@ -43,19 +42,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'cbec.sqlite3'}"
         return
-    base = make_url(_postgres_base_url())
-    name = f"t_{uuid.uuid4().hex}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_database(_postgres_base_url()) as url:
+        yield url
 
 
 @pytest.fixture

@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 
 from cbec.bootstrap import Platform
 from cbec.config import Settings
@@ -38,6 +37,7 @@ from cbec.registry.services import create_enterprise
 from cbec.storage import migrate
 from cbec.storage import tables as t
 from cbec.storage.db import make_engine
+from cbec.testing.postgres import scratch_database
 
 # CBEC_CRASH_BATCH=100000 runs the full size of the brief (about 25 minutes on SQLite here:
 # three passes at a few hundred messages a second); `make test` uses the default.
@@ -143,19 +143,8 @@ def _postgres(tmp_path: Path) -> Iterator[str]:
         if os.environ.get("CBEC_SKIP_PG") == "1":
             pytest.skip("CBEC_SKIP_PG=1: PostgreSQL tests skipped on request")
         pytest.fail("CBEC_TEST_DATABASE_URL is not set (make test, or scripts/pg.sh)", pytrace=False)
-    url = make_url(base)
-    name = f"t_crash_{tmp_path.name[-12:].lower().replace('-', '_')}_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_database(base, "t_crash") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

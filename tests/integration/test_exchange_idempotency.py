@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from cbec.bootstrap import Platform
 from cbec.config import Settings
@@ -30,6 +29,7 @@ from cbec.registry.services import create_enterprise
 from cbec.storage import migrate
 from cbec.storage import tables as t
 from cbec.storage.db import make_engine
+from cbec.testing.postgres import scratch_database
 
 # The whole two-month demo stream of the five channels: 182 parcels, 728 messages, with the
 # fraud patterns, one order with broken arithmetic (refused, so its list waits forever) and one
@@ -42,19 +42,8 @@ def _second_database(db_url: str, tmp_path: Path) -> Iterator[str]:
     if db_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'twice.sqlite3'}"
         return
-    url = make_url(db_url)
-    name = f"{url.database}_b"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_database(db_url, "t_twice") as url:
+        yield url
 
 
 @pytest.fixture

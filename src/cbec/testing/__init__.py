@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks (and for integrators testing against cbec)."""
