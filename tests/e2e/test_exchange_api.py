@@ -18,7 +18,7 @@ from cbec.demo.imports import channel_enterprises, channels, import_stream
 from cbec.demo.seed import seed_demo
 from cbec.exchange.jsoncodec import to_json
 from cbec.exchange.model import Message, Unit
-from cbec.exchange.xmlcodec import to_xml
+from cbec.exchange.xmlcodec import parse_xml, to_xml
 from cbec.identity.model import SYSTEM
 from cbec.identity.services import NewUser, create_user, issue_token
 from cbec.kernel.clock import FixedClock
@@ -34,6 +34,7 @@ STORED = ("documents", "receipts", "tax_assessments", "buyer_ledger", "ledger_en
 HANGZHOU = channels(load_districts())[2]
 MESSAGES = list(islice(import_stream([HANGZHOU], size="small", months=2), 48))  # 12 parcels
 XML = {"Content-Type": "application/xml"}
+ACCEPT_XML = {"Accept": "application/xml"}
 
 
 @pytest.fixture
@@ -238,3 +239,30 @@ def test_tax_quote_worked_example(client: TestClient) -> None:
     assert (response.json()["channel"], response.json()["total_tax"]) == ("retail", "10.01")
     cosmetics = client.get("/api/v1/tax/quote", params={"price": "500", "hs": "3304990099"}).json()
     assert (cosmetics["consumption_tax"], cosmetics["vat"], cosmetics["total_tax"]) == ("61.76", "53.53", "115.29")
+
+
+def test_answers_come_as_customs_receipt_messages(client: TestClient, bearer, counts) -> None:  # type: ignore[no-untyped-def]
+    admin = bearer("demo.admin")
+    for message in MESSAGES[:4]:  # one whole parcel: order, payment, waybill, list
+        assert client.post("/api/v1/messages", content=to_xml(message), headers=admin | XML).status_code == 200
+    listed = client.get("/api/v1/documents", params={"type": "CEB621"}, headers=admin).json()["items"]
+    receipt = client.get(f"/api/v1/documents/{listed[0]['id']}/receipt", headers=admin)
+    assert (receipt.status_code, receipt.headers["content-type"]) == (200, "application/xml")
+    parsed = parse_xml(receipt.content)
+    assert parsed.errors == []
+    assert parsed.message is not None
+    assert parsed.message.type == "CEB622"
+    head = MESSAGES[3].units[0].head
+    assert [(u.head["returnStatus"], u.head["copNo"], u.head["agentCode"]) for u in parsed.message.units] == [
+        (status, head["copNo"], head["agentCode"]) for status in ("120", "399", "800")
+    ]
+
+    before = counts()
+    refused = client.post("/api/v1/messages", content=to_xml(_broken(MESSAGES[4])), headers=admin | XML | ACCEPT_XML)
+    assert (refused.status_code, refused.headers["content-type"]) == (422, "application/xml")
+    format_error = parse_xml(refused.content).message
+    assert format_error is not None
+    assert format_error.type == "CEB900"
+    assert format_error.units[0].head["oriMessageType"] == "CEB311"
+    assert "[arith.actural_paid]" in format_error.units[0].head["returnInfo"]
+    assert counts() == before

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from cbec.exchange.model import Message
+from cbec.exchange.receipts import RECEIPT_OF, receipt_message
 from cbec.exchange.records import DocumentQuery, StoredDocument
 from cbec.identity.model import Principal, Role
 from cbec.kernel.errors import NotFound, PermissionDenied
@@ -133,3 +135,12 @@ def trace(uow: SqlUnitOfWork, principal: Principal, key: str, protector: Protect
         ]
         chain.append(view)
     return chain
+
+
+def receipt_for(uow: SqlUnitOfWork, principal: Principal, document_id: int) -> Message:
+    """The platform's answer to one declaration as a customs receipt message (CEB312, 622 …)."""
+    view = get_document(uow, principal, document_id)
+    doc = view.document
+    if doc.message_type not in RECEIPT_OF:
+        raise NotFound(f"{doc.message_type} documents have no receipt message")
+    return receipt_message(doc.message_type, doc.body.get("head", {}), uow.documents.receipts_of(doc.id))

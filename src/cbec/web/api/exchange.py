@@ -6,14 +6,17 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from cbec.bootstrap import Platform
 from cbec.exchange import services
 from cbec.exchange.intake import IntakeResult, ingest_message
+from cbec.exchange.jsoncodec import to_json
+from cbec.exchange.receipts import format_error_message
 from cbec.exchange.records import DocumentQuery
 from cbec.exchange.validation import check_bytes
+from cbec.exchange.xmlcodec import to_xml
 from cbec.identity.model import Principal
 from cbec.kernel.errors import FieldError, ValidationFailed
 from cbec.web.deps import ApiIdentity, PlatformDep
@@ -72,13 +75,18 @@ def _ingest_all(platform: Platform, principal: Principal, messages: list[tuple[s
 
 
 @router.post("/messages", operation_id="ingest_messages")
-async def ingest(request: Request, identity: ApiIdentity, platform: PlatformDep) -> JSONResponse:
+async def ingest(request: Request, identity: ApiIdentity, platform: PlatformDep) -> Response:
     """One customs message (XML or JSON), or ``{"messages": [...]}`` with up to 10,000 (JSON
     objects, or ``{"xml": "..."}``). Each is checked, stored, matched and taxed on its own."""
     messages, batch = _messages(await request.body(), request.headers.get("content-type", ""))
     results = await run_in_threadpool(_ingest_all, platform, identity.principal, messages)
     if not batch:
-        return JSONResponse(results[0].as_dict(), status_code=200 if results[0].accepted else 422)
+        result = results[0]
+        if "xml" in request.headers.get("accept", "") and not result.accepted:
+            # Answer as customs would: a CEB900 format-error receipt naming every problem.
+            receipt = format_error_message(result.errors, original_type=result.message_type, at=platform.clock.now())
+            return Response(to_xml(receipt), status_code=422, media_type="application/xml")
+        return JSONResponse(result.as_dict(), status_code=200 if result.accepted else 422)
     rejected = sum(1 for r in results if not r.accepted)
     body = {
         "messages": len(results),
@@ -134,6 +142,16 @@ def list_documents(
 def get_document(document_id: int, identity: ApiIdentity, platform: PlatformDep) -> dict[str, Any]:
     with platform.uow(read_only=True) as uow:
         return services.get_document(uow, identity.principal, document_id).as_dict()
+
+
+@router.get("/documents/{document_id}/receipt", operation_id="get_receipt")
+def get_receipt(document_id: int, identity: ApiIdentity, platform: PlatformDep, format: str = "xml") -> Response:
+    """The platform's receipts for one declaration as the customs receipt message (XML or JSON)."""
+    with platform.uow(read_only=True) as uow:
+        message = services.receipt_for(uow, identity.principal, document_id)
+    if format == "json":
+        return Response(to_json(message), media_type="application/json")
+    return Response(to_xml(message), media_type="application/xml")
 
 
 @router.get("/trace", operation_id="trace")
