@@ -458,3 +458,33 @@ def test_an_enterprise_user_may_send_only_what_its_enterprise_sends(platform: Pl
     with platform.uow() as uow:  # … but not the payment company's payment, which merely names it
         refused = ingest_message(uow, clerk, to_xml(parcel.messages["payment"]), platform.intake_context())
     assert errors_of(refused) == [("message", "permission.sender")]
+
+
+def test_customs_receipts_come_only_from_the_gateway(platform: Platform, send: Send) -> None:
+    parcel = make_parcel(9, items=[SERUM])
+    lh = parcel.messages["list"].units[0].head
+    receipt = Message(
+        "CEB622",
+        _guid(9, "r"),
+        "1.0",
+        [
+            Unit(
+                {
+                    "guid": _guid(9, "r", "head"),
+                    "ebpCode": lh["ebpCode"],
+                    "ebcCode": lh["ebcCode"],
+                    "agentCode": lh["agentCode"],
+                    "copNo": lh["copNo"],
+                    "returnStatus": "800",
+                    "returnTime": "20240315120000000",
+                    "returnInfo": "放行",
+                }
+            )
+        ],
+    )
+    officer = Principal(7, "officer", Role.CITY_ADMIN, city_code=CHANNEL.city_code)
+    before = snapshot(platform)
+    with platform.uow() as uow:
+        result = ingest_message(uow, officer, to_xml(receipt), platform.intake_context())
+    assert errors_of(result) == [("message", "permission.receipt")]
+    assert snapshot(platform) == before

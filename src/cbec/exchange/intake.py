@@ -238,6 +238,14 @@ def ingest_message(
     spec = spec_for(message.type)
     # Writers queue on the audit head; taking it before any other row lock keeps one lock order
     # for every intake (no deadlocks) and makes version checks and ledger charges race-free.
+    if spec.kind == "receipt" and not principal.is_system:
+        refusal = FieldError(
+            "message",
+            "permission.receipt",
+            "customs receipts come only from the customs gateway",
+            "receipts are fed by the platform's customs adapter, not uploaded by users",
+        )
+        return _reject(result, [refusal])
     uow.audit.lock()
     senders = check_senders(uow, principal, message, spec)
     if senders.errors:
