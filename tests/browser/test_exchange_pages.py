@@ -8,23 +8,24 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from cbec.demo.imports import channels, import_stream
 from cbec.exchange.model import Message, Unit
 from cbec.exchange.xmlcodec import to_xml
 from cbec.registry.districts import load_districts
+from cbec.testing.conformance import find_conformance_dir
 
 HANGZHOU = "330100"
 ROWS = "[data-testid=document-table] tbody tr"
 
 
 def _conformance() -> Path:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "conformance"
-        if candidate.is_dir():
-            return candidate
-    raise AssertionError("shared/conformance not found above the test file")
+    found = find_conformance_dir(Path(__file__))
+    if found is None:
+        pytest.fail("shared/conformance was not found beside the repository", pytrace=False)
+    return found
 
 
 def _passed_list(server) -> tuple[int, str]:  # type: ignore[no-untyped-def]

@@ -27,14 +27,24 @@ from cbec.registry.services import create_enterprise
 from cbec.storage import migrate
 from cbec.storage import tables as t
 from cbec.storage.db import make_engine
+from cbec.testing.conformance import find_conformance_dir
 from cbec.web.app import create_app
 
-CONFORMANCE = next(p / "shared" / "conformance" for p in Path(__file__).resolve().parents if (p / "shared").is_dir())
 STORED = ("documents", "receipts", "tax_assessments", "buyer_ledger", "ledger_entries", "audit_events")
 HANGZHOU = channels(load_districts())[2]
 MESSAGES = list(islice(import_stream([HANGZHOU], size="small", months=2), 48))  # 12 parcels
 XML = {"Content-Type": "application/xml"}
 ACCEPT_XML = {"Accept": "application/xml"}
+
+
+def _conformance() -> Path:
+    """``shared/conformance`` beside the repository (CI lays a copy there); fail clearly if absent."""
+    found = find_conformance_dir(Path(__file__))
+    if found is None:
+        pytest.fail(
+            "shared/conformance was not found beside the repository; the conformance tests need it", pytrace=False
+        )
+    return found
 
 
 @pytest.fixture
@@ -149,11 +159,11 @@ def test_a_batch_of_fifty(client: TestClient, bearer, counts) -> None:  # type: 
 
 
 def test_validate_the_conformance_files(client: TestClient, counts) -> None:  # type: ignore[no-untyped-def]
-    good = client.post("/api/v1/messages/validate", content=(CONFORMANCE / "ceb621-hainan-9610.xml").read_bytes())
+    good = client.post("/api/v1/messages/validate", content=(_conformance() / "ceb621-hainan-9610.xml").read_bytes())
     assert good.status_code == 200
     assert (good.json()["valid"], good.json()["invalid"]) == (1, 0)
     assert good.json()["reports"][0]["errors"] == []
-    bad = client.post("/api/v1/messages/validate", content=(CONFORMANCE / "ceb603-not-well-formed.xml").read_bytes())
+    bad = client.post("/api/v1/messages/validate", content=(_conformance() / "ceb603-not-well-formed.xml").read_bytes())
     assert bad.status_code == 422
     (error,) = bad.json()["reports"][0]["errors"]
     assert error["code"] == "xml.not_well_formed"
@@ -168,7 +178,7 @@ def test_validate_the_conformance_files(client: TestClient, counts) -> None:  # 
 )
 def test_validate_names_each_problem_of_the_semantic_sample(client: TestClient) -> None:
     semantic = client.post(
-        "/api/v1/messages/validate", content=(CONFORMANCE / "ceb603-semantic-errors.xml").read_bytes()
+        "/api/v1/messages/validate", content=(_conformance() / "ceb603-semantic-errors.xml").read_bytes()
     )
     assert semantic.status_code == 422
     codes = {e["path"].rsplit("/", 1)[-1] for e in semantic.json()["reports"][0]["errors"]}

@@ -22,12 +22,20 @@ from cbec.kernel.ids import uscc_with_check
 from cbec.registry.districts import load_districts
 from cbec.registry.model import EnterpriseInput, EnterpriseRole
 from cbec.registry.spreadsheet import build_workbook
+from cbec.testing.conformance import find_conformance_dir
 
 TIMEOUT = 120
-CONFORMANCE = next(p / "shared" / "conformance" for p in Path(__file__).resolve().parents if (p / "shared").is_dir())
-SAMPLE_621 = CONFORMANCE / "ceb621-hainan-9610.xml"
-NOT_WELL_FORMED = CONFORMANCE / "ceb603-not-well-formed.xml"
 STORED = ("documents", "receipts", "tax_assessments", "buyer_ledger", "ledger_entries", "audit_events")
+
+
+def _conformance() -> Path:
+    """``shared/conformance`` beside the repository (CI lays a copy there); fail clearly if absent."""
+    found = find_conformance_dir(Path(__file__))
+    if found is None:
+        pytest.fail(
+            "shared/conformance was not found beside the repository; the conformance tests need it", pytrace=False
+        )
+    return found
 
 
 class Cli:
@@ -104,7 +112,7 @@ def _hainan_senders() -> list[EnterpriseInput]:
 
 
 def test_validate_accepts_the_hainan_list_with_warnings_only(cli: Cli) -> None:
-    out = cli.json("validate", str(SAMPLE_621), code=0)
+    out = cli.json("validate", str(_conformance() / "ceb621-hainan-9610.xml"), code=0)
     assert (out["files"], out["valid"], out["invalid"]) == (1, 1, 0)
     (report,) = out["reports"]
     assert report["valid"] is True
@@ -114,15 +122,15 @@ def test_validate_accepts_the_hainan_list_with_warnings_only(cli: Cli) -> None:
 
 
 def test_validate_names_the_line_of_a_not_well_formed_file(cli: Cli) -> None:
-    out = cli.json("validate", str(NOT_WELL_FORMED), code=1)
+    out = cli.json("validate", str(_conformance() / "ceb603-not-well-formed.xml"), code=1)
     assert (out["valid"], out["invalid"]) == (0, 1)
     (error,) = out["reports"][0]["errors"]
     assert error["code"] == "xml.not_well_formed"
     assert "line " in error["message"]
     assert "column " in error["message"]
     line = int(error["message"].split("line ")[1].split(",")[0])
-    assert 1 < line <= len(NOT_WELL_FORMED.read_text(encoding="utf-8").splitlines())
-    plain = cli.run("validate", str(NOT_WELL_FORMED))
+    assert 1 < line <= len((_conformance() / "ceb603-not-well-formed.xml").read_text(encoding="utf-8").splitlines())
+    plain = cli.run("validate", str(_conformance() / "ceb603-not-well-formed.xml"))
     assert plain.returncode == 1
     assert "INVALID" in plain.stdout
     assert "xml.not_well_formed" in plain.stdout
@@ -133,7 +141,7 @@ def test_validate_names_the_line_of_a_not_well_formed_file(cli: Cli) -> None:
 
 def test_ingest_needs_registered_senders_then_waits_then_repeats(cli: Cli) -> None:
     before = cli.counts()
-    refused = cli.json("ingest", str(SAMPLE_621), code=1)
+    refused = cli.json("ingest", str(_conformance() / "ceb621-hainan-9610.xml"), code=1)
     assert (refused["messages"], refused["accepted"], refused["rejected"]) == (1, 0, 1)
     errors = refused["results"][0]["errors"]
     assert {e["code"] for e in errors} == {"registry.unknown_sender"}
@@ -143,7 +151,7 @@ def test_ingest_needs_registered_senders_then_waits_then_repeats(cli: Cli) -> No
     assert cli.counts() == before
 
     cli.register(_hainan_senders())
-    accepted = cli.json("ingest", str(SAMPLE_621), code=0)
+    accepted = cli.json("ingest", str(_conformance() / "ceb621-hainan-9610.xml"), code=0)
     assert (accepted["accepted"], accepted["rejected"], accepted["repeats"]) == (1, 0, 0)
     (unit,) = accepted["results"][0]["units"]
     assert (unit["action"], unit["version"], unit["status"]) == ("stored", 1, "waiting")
@@ -158,7 +166,7 @@ def test_ingest_needs_registered_senders_then_waits_then_repeats(cli: Cli) -> No
     assert doc["body"]["head"]["buyerIdNumber"] != "110101199003070011", "the ID is masked at rest"
     counts = cli.counts()
 
-    again = cli.json("ingest", str(SAMPLE_621), code=0)
+    again = cli.json("ingest", str(_conformance() / "ceb621-hainan-9610.xml"), code=0)
     assert (again["accepted"], again["repeats"]) == (1, 1)
     assert again["results"][0]["units"][0]["action"] == "repeat"
     assert cli.counts() == counts | {"audit_events": counts["audit_events"] + 1}

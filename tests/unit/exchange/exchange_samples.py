@@ -8,6 +8,7 @@ import pytest
 
 from cbec.exchange.model import Message, Unit
 from cbec.exchange.spec import BASE_TRANSFER, SPECS, FieldSpec, MessageSpec
+from cbec.testing.conformance import find_conformance_dir
 
 UPPER_GUID = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
 SIGNATURE = (
@@ -20,11 +21,10 @@ SIGNATURE = (
 
 def conformance_dir() -> Path:
     """``shared/conformance`` next to the repository (walks up from this file)."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "conformance"
-        if candidate.is_dir():
-            return candidate
-    pytest.fail("shared/conformance not found beside the repository; the conformance samples are required")
+    found = find_conformance_dir(Path(__file__))
+    if found is None:
+        pytest.fail("shared/conformance not found beside the repository; the conformance samples are required")
+    return found
 
 
 def conformance(name: str) -> bytes:
