@@ -25,16 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from _common import emit, timed
 from cbec.bootstrap import Platform
@@ -49,6 +45,7 @@ from cbec.registry.districts import load_districts
 from cbec.storage.bulk_intake import bulk_ingest
 from cbec.storage.db import make_engine
 from cbec.storage.migrate import upgrade
+from cbec.testing.postgres import scratch_database
 
 MESSAGES = int(os.environ.get("CBEC_BENCH_MESSAGES", "4000"))
 PROFILED = 1000  # messages under cProfile (it roughly doubles the time)
@@ -160,32 +157,14 @@ def _pg_base(notes: list[str]) -> str | None:
         return None
 
 
-@contextmanager
-def _pg_database(base: str) -> Iterator[str]:
-    """A fresh database on the server, dropped afterwards."""
-    url = make_url(base)
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def _pg_runs(base: str, xml: list[bytes]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    with _pg_database(base) as url:
+    with scratch_database(base, "bench") as url:
         platform = _platform(url)
         seconds, accepted = _one_by_one(platform, xml, "bench.xml")
         platform.engine.dispose()
         out |= {"pg_xml_intake_s": seconds, "pg_xml_accepted": accepted}
-    with _pg_database(base) as url:
+    with scratch_database(base, "bench") as url:
         platform = _platform(url)
         start = time.perf_counter()
         report = bulk_ingest(platform, xml, chunk=5000)

@@ -36,6 +36,12 @@ def _postgres_base_url() -> str:
     )
 
 
+@pytest.fixture
+def pg_base_url() -> str:
+    """The test server's URL (from `make test`); fails, or skips on request, when there is none."""
+    return _postgres_base_url()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database (no tables) of each kind; the PostgreSQL one is dropped afterwards."""

@@ -7,7 +7,6 @@ CBEC_TEST_DATABASE_URL=$(scripts/pg.sh url)`` after ``scripts/pg.sh start``.
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -32,28 +31,14 @@ from cbec.storage import tables as t
 from cbec.storage.bulk_intake import BulkIntakeUnsupported, bulk_ingest
 from cbec.storage.db import make_engine
 
-PG_ENV = "CBEC_TEST_DATABASE_URL"
 MESSAGES = 1000
 BUSINESS_TABLES = ("documents", "receipts", "tax_assessments", "buyer_ledger", "ledger_entries")
 
 
-def _pg_base() -> str:
-    url = os.environ.get(PG_ENV)
-    if url:
-        return url
-    if os.environ.get("CBEC_SKIP_PG") == "1":
-        pytest.skip(f"CBEC_SKIP_PG=1 and {PG_ENV} is not set: PostgreSQL tests skipped on request")
-    pytest.fail(
-        f"{PG_ENV} is not set: bulk intake is PostgreSQL only (COPY). Start a throw-away server with "
-        f"`scripts/pg.sh start` and export {PG_ENV}=$(scripts/pg.sh url)",
-        pytrace=False,
-    )
-
-
 @pytest.fixture
-def new_platform(fixed_clock: FixedClock) -> Iterator[Callable[[], Platform]]:
+def new_platform(fixed_clock: FixedClock, pg_base_url: str) -> Iterator[Callable[[], Platform]]:
     """Make platforms over fresh, migrated PostgreSQL databases (dropped afterwards)."""
-    base = make_url(_pg_base())
+    base = make_url(pg_base_url)
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     made: list[tuple[str, Engine]] = []
 

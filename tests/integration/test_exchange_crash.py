@@ -137,22 +137,13 @@ def clean(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[
         engine.dispose()
 
 
-def _postgres(tmp_path: Path) -> Iterator[str]:
-    base = os.environ.get("CBEC_TEST_DATABASE_URL")
-    if not base:
-        if os.environ.get("CBEC_SKIP_PG") == "1":
-            pytest.skip("CBEC_SKIP_PG=1: PostgreSQL tests skipped on request")
-        pytest.fail("CBEC_TEST_DATABASE_URL is not set (make test, or scripts/pg.sh)", pytrace=False)
-    with scratch_database(base, "t_crash") as url:
-        yield url
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def crash_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'killed.sqlite3'}"
         return
-    yield from _postgres(tmp_path)
+    with scratch_database(request.getfixturevalue("pg_base_url"), "t_crash") as url:
+        yield url
 
 
 def test_sigkill_mid_batch_then_rerun_equals_one_clean_run(
