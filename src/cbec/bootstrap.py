@@ -26,6 +26,8 @@ class Platform:
     engine: Engine
     districts: DistrictBook
     clock: Clock = field(default_factory=SystemClock)
+    # Key derivation (HKDF) once per platform, not once per request.
+    _protector: Protector | None = field(default=None, init=False, repr=False, compare=False)
 
     def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock, read_only=read_only)
@@ -33,7 +35,7 @@ class Platform:
     def intake_context(self) -> IntakeContext:
         rates = SimulationRates(self.settings.customs_reject_per_mille, self.settings.customs_inspect_per_mille)
         return IntakeContext(
-            Protector(self.settings.secret_key),
+            self.protector,
             SimulatedCustoms(rates),
             self.settings.arith_tolerance,
             self.settings.max_message_bytes,
@@ -41,7 +43,9 @@ class Platform:
 
     @property
     def protector(self) -> Protector:
-        return Protector(self.settings.secret_key)
+        if self._protector is None:
+            self._protector = Protector(self.settings.secret_key)
+        return self._protector
 
     @property
     def login_policy(self) -> LoginPolicy:
