@@ -32,13 +32,7 @@ def scoped(principal: Principal, query: DocumentQuery) -> DocumentQuery:
 
 
 def _visible(principal: Principal, doc: StoredDocument) -> bool:
-    if principal.is_system:
-        return True
-    if principal.role is Role.ENTERPRISE:
-        return doc.enterprise_id == principal.enterprise_id
-    if doc.city_code != principal.city_code:
-        return False
-    return principal.role is not Role.DISTRICT_OFFICER or doc.district_code == principal.district_code
+    return principal.sees(doc.enterprise_id, doc.city_code, doc.district_code)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,17 @@ class Principal:
     def read_only(self) -> bool:
         return self.role in READ_ONLY_ROLES
 
+    def sees(self, enterprise_id: int | None, city_code: str | None, district_code: str | None) -> bool:
+        """The one visibility rule: an enterprise user sees its enterprise's records, a district
+        officer its district's, the city-wide roles their city's, the system everything."""
+        if self.is_system:
+            return True
+        if self.role is Role.ENTERPRISE:
+            return enterprise_id is not None and enterprise_id == self.enterprise_id
+        if city_code != self.city_code:
+            return False
+        return self.role is not Role.DISTRICT_OFFICER or district_code == self.district_code
+
     @property
     def actor(self) -> str:
         """How the audit trail names this principal."""

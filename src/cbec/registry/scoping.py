@@ -32,13 +32,7 @@ def scoped_query(principal: Principal, query: EnterpriseQuery) -> EnterpriseQuer
 
 
 def in_scope(principal: Principal, enterprise: Enterprise) -> bool:
-    if principal.is_system:
-        return True
-    if principal.role is Role.ENTERPRISE:
-        return enterprise.id == principal.enterprise_id
-    if enterprise.city_code != principal.city_code:
-        return False
-    return principal.role is not Role.DISTRICT_OFFICER or enterprise.district_code == principal.district_code
+    return principal.sees(enterprise.id, enterprise.city_code, enterprise.district_code)
 
 
 def check_view(principal: Principal, enterprise: Enterprise) -> None:
