@@ -23,6 +23,11 @@ EXPECTED_TABLES = {
     "tax_assessments",
     "buyer_ledger",
     "ledger_entries",
+    "export_lists",
+    "export_list_items",
+    "export_summaries",
+    "overseas_warehouses",
+    "export_returns",
 }
 
 
@@ -66,7 +71,7 @@ def test_revision_is_head_after_upgrade(db_url: str) -> None:
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
     try:
-        assert migrate.current_revision(engine) == migrate.head_revision(db_url) == "0002"
+        assert migrate.current_revision(engine) == migrate.head_revision(db_url) == "0003"
     finally:
         engine.dispose()
 

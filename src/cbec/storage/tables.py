@@ -246,3 +246,133 @@ ledger_entries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index(None, "document_id", "kind", unique=True),
 )
+
+# ---- document exchange (export side) -------------------------------------------------------
+
+# A projection of each current export list (CEB603) kept beside its document: the head fields
+# the monthly summary groups by, the dates that drive the 9610 flow, and the summary state.
+# Rebuilt from the document on every change, so it never disagrees with what was received.
+export_lists = Table(
+    "export_lists",
+    metadata,
+    Column("document_id", Integer, ForeignKey("documents.id"), primary_key=True, autoincrement=False),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=True),  # the shipper's
+    Column("city_code", String(16), nullable=True),
+    Column("district_code", String(16), nullable=True),
+    Column("agent_code", String(20), nullable=False),
+    Column("cop_no", String(60), nullable=False),
+    Column("invt_no", String(60), nullable=True),
+    Column("order_no", String(60), nullable=False),
+    Column("logistics_code", String(20), nullable=False),
+    Column("logistics_no", String(60), nullable=False),
+    Column("ebc_code", String(20), nullable=False),  # 收发货人 (shipper)
+    Column("ebc_name", String(100), nullable=False),
+    Column("owner_code", String(20), nullable=False),  # 生产销售单位
+    Column("trade_mode", String(4), nullable=False),
+    Column("statistics_flag", String(1), nullable=False),  # A 汇总统计 | B 汇总申报
+    Column("customs_code", String(4), nullable=False),
+    Column("port_code", String(4), nullable=False),  # 出境关别
+    Column("traf_mode", String(2), nullable=False),
+    Column("country", String(3), nullable=False),  # 运抵国
+    Column("currency", String(3), nullable=False),
+    Column("value", Money(), nullable=False),  # sum of item totals, to the fen
+    Column("ie_date", Date, nullable=True),
+    Column("released_on", Date, nullable=True),  # customs 800
+    Column("departed_on", Date, nullable=True),  # a CEB509 naming the waybill
+    Column("warehouse_no", String(40), nullable=True),  # 9810: the filed overseas warehouse
+    Column("status", String(16), nullable=False),
+    Column("sum_no", String(40), nullable=True),  # the summary application that took it
+    Index(None, "enterprise_id", "released_on"),
+    Index(None, "city_code", "released_on"),
+    Index(None, "logistics_code", "logistics_no"),
+    Index(None, "order_no"),
+    Index(None, "invt_no"),
+)
+
+export_list_items = Table(
+    "export_list_items",
+    metadata,
+    Column("document_id", Integer, ForeignKey("documents.id"), primary_key=True, autoincrement=False),
+    Column("gnum", Integer, primary_key=True, autoincrement=False),
+    Column("gcode", String(10), nullable=False),
+    Column("gname", String(250), nullable=False),
+    Column("unit", String(3), nullable=False),
+    Column("qty", String(24), nullable=False),  # exact decimal text as declared
+    Column("price", String(24), nullable=False),
+    Column("total", Money(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("country", String(3), nullable=False),  # final destination country
+    # Filled when the CEB792 summary result names the item: the declaration and its item number.
+    Column("entry_id", String(40), nullable=True),
+    Column("decl_seq_no", String(40), nullable=True),
+    Column("entry_gnum", Integer, nullable=True),
+)
+
+# One row per CEB701 summary application the platform emitted for an enterprise and month.
+export_summaries = Table(
+    "export_summaries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sum_no", String(40), nullable=False, unique=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=True),
+    Column("city_code", String(16), nullable=True),
+    Column("district_code", String(16), nullable=True),
+    Column("month", String(7), nullable=False),  # YYYY-MM of release
+    Column("ebc_code", String(20), nullable=False),
+    Column("agent_code", String(20), nullable=False),
+    Column("state", String(16), nullable=False),  # applied | declared | mismatch
+    Column("draft", Text, nullable=False),  # JSON: the declarations as grouped by the platform
+    Column("result", Text, nullable=True),  # JSON: the CEB792 mapping and its reconciliation
+    Column("application_document_id", Integer, ForeignKey("documents.id"), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("declared_at", DateTime(timezone=True), nullable=True),
+    Index(None, "enterprise_id", "month"),
+    Index(None, "city_code", "month"),
+)
+
+# 海外仓备案: filed once by an enterprise, referable nationwide by 9810 lists.
+overseas_warehouses = Table(
+    "overseas_warehouses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("filing_no", String(40), nullable=False, unique=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("city_code", String(16), nullable=False),  # the filing enterprise's city
+    Column("name", String(200), nullable=False),
+    Column("country", String(3), nullable=False),  # customs country code
+    Column("overseas_city", String(100), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("area", String(24), nullable=False),  # square metres, exact decimal text
+    Column("available_area", String(24), nullable=True),  # offered to other sellers
+    Column("mode", String(16), nullable=False),  # own | leased | public
+    Column("operator", String(200), nullable=False),
+    Column("services", Text, nullable=True),
+    Column("contact", String(200), nullable=True),
+    Column("status", String(16), nullable=False),  # filed | withdrawn
+    Column("version", Integer, nullable=False),
+    Column("filed_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "country", "status"),
+    Index(None, "enterprise_id"),
+)
+
+# Export returns (退运) linked to their original list, with the tax-free return check's verdict.
+export_returns = Table(
+    "export_returns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("return_no", String(60), nullable=False),  # the enterprise's own reference
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),  # the original list
+    Column("invt_no", String(60), nullable=False),
+    Column("returned_on", Date, nullable=False),
+    Column("reason", String(16), nullable=False),  # unsold | refused
+    Column("original_state", Boolean, nullable=False),
+    Column("items", Text, nullable=False),  # JSON: gnum, qty, value
+    Column("value", Money(), nullable=False),
+    Column("eligible", String(8), nullable=False),  # yes | no | unknown
+    Column("verdict", Text, nullable=False),  # JSON: reasons with their rule and source
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "enterprise_id", "return_no", unique=True),
+    Index(None, "document_id"),
+)
