@@ -30,7 +30,16 @@ from cbec.storage.db import make_engine
 from cbec.testing.conformance import find_conformance_dir
 from cbec.web.app import create_app
 
-STORED = ("documents", "receipts", "tax_assessments", "buyer_ledger", "ledger_entries", "audit_events")
+STORED = (
+    "documents",
+    "receipts",
+    "tax_assessments",
+    "buyer_ledger",
+    "ledger_entries",
+    "audit_events",
+    "export_lists",
+    "export_list_items",
+)
 HANGZHOU = channels(load_districts())[2]
 MESSAGES = list(islice(import_stream([HANGZHOU], size="small", months=2), 48))  # 12 parcels
 XML = {"Content-Type": "application/xml"}
@@ -171,18 +180,31 @@ def test_validate_the_conformance_files(client: TestClient, counts) -> None:  # 
     assert counts()["documents"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CEB603 (export list) has no message spec yet: the sample is refused as schema.unknown_message "
-    "instead of one error per problem (conformance README)",
-)
 def test_validate_names_each_problem_of_the_semantic_sample(client: TestClient) -> None:
     semantic = client.post(
         "/api/v1/messages/validate", content=(_conformance() / "ceb603-semantic-errors.xml").read_bytes()
     )
     assert semantic.status_code == 422
-    codes = {e["path"].rsplit("/", 1)[-1] for e in semantic.json()["reports"][0]["errors"]}
-    assert {"ieFlag", "tradeMode", "totalPrice"} <= codes
+    errors = [(e["path"], e["code"]) for e in semantic.json()["reports"][0]["errors"]]
+    # The conformance README: one error per problem, each naming its field path.
+    assert errors == [
+        ("Inventory[0]/InventoryHead/ieFlag", "schema.code"),
+        ("Inventory[0]/InventoryHead/tradeMode", "schema.code"),
+        ("Inventory[0]/InventoryList[0]/totalPrice", "arith.total_price"),
+    ]
+
+
+def test_ingesting_the_semantic_sample_stores_nothing(client: TestClient, bearer, counts) -> None:  # type: ignore[no-untyped-def]
+    headers = bearer("demo.admin") | XML  # issuing the token is itself an audited change
+    before = counts()
+    refused = client.post(
+        "/api/v1/messages",
+        content=(_conformance() / "ceb603-semantic-errors.xml").read_bytes(),
+        headers=headers,
+    )
+    assert refused.status_code == 422
+    assert [e["code"] for e in refused.json()["errors"]] == ["schema.code", "schema.code", "arith.total_price"]
+    assert counts() == before
 
 
 HOSTILE = {

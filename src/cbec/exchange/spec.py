@@ -2,8 +2,8 @@
 
 A spec is plain data. The codecs (``xmlcodec``, ``jsoncodec``) read it to know which elements exist
 and in which order to write them; ``validation`` reads it to check values. Adding a message type
-(the export messages CEB303/403/505/… are still to come) is therefore only a new ``MessageSpec``
-registered in ``messages.py`` — no codec or validator changes.
+is therefore only a new ``MessageSpec``
+registered in ``messages.py`` (import) or ``export_messages.py`` (export) — no codec changes.
 
 Kinds:
 
@@ -164,7 +164,7 @@ class _Specs(Mapping[str, MessageSpec]):
     """
 
     def _load(self) -> dict[str, MessageSpec]:
-        from cbec.exchange import messages  # noqa: F401
+        from cbec.exchange import export_messages, messages  # noqa: F401
 
         return _REGISTRY
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from cbec.exchange.export_rules import export_rules
 from cbec.exchange.jsoncodec import parse_any
 from cbec.exchange.messages import RETURN_STATUSES
 from cbec.exchange.model import Message, Unit, decimal_of
@@ -221,7 +222,7 @@ def _agrees(actual: Decimal, expected: Decimal, tolerance: Decimal) -> bool:
     return abs(actual - expected) <= max(ABSOLUTE_FLOOR, tolerance * abs(expected))
 
 
-_PRICED_LISTS = {"CEB311": "OrderList", "CEB621": "InventoryList"}
+_PRICED_LISTS = {"CEB311": "OrderList", "CEB621": "InventoryList", "CEB303": "OrderList", "CEB603": "InventoryList"}
 
 
 def _arithmetic(message: Message, spec: MessageSpec, tolerance: Decimal, found: _Findings) -> None:
@@ -233,6 +234,8 @@ def _arithmetic(message: Message, spec: MessageSpec, tolerance: Decimal, found: 
             _item_total(item, f"{spec.unit}[{index}]/{list_name}[{number}]/totalPrice", tolerance, found)
         if spec.type == "CEB311":
             _order_totals(unit, f"{spec.unit}[{index}]", tolerance, found)
+        elif spec.type == "CEB303":
+            _goods_value(unit, f"{spec.unit}[{index}]", tolerance, found)
 
 
 def _item_total(item: dict[str, str], where: str, tolerance: Decimal, found: _Findings) -> None:
@@ -258,6 +261,11 @@ def _order_totals(unit: Unit, path: str, tolerance: Decimal, found: _Findings) -
                 f"acturalPaid {paid} ≠ goodsValue + freight + taxTotal − discount = {expected}",
                 f"allowed difference: {tolerance:%} or {ABSOLUTE_FLOOR}",
             )
+    _goods_value(unit, path, tolerance, found)
+
+
+def _goods_value(unit: Unit, path: str, tolerance: Decimal, found: _Findings) -> None:
+    goods = _amount(unit.head.get("goodsValue"))
     items = [_amount(item.get("totalPrice")) for item in unit.lists.get("OrderList", [])]
     if goods is not None and items and None not in items:
         listed = sum((total for total in items if total is not None), Decimal(0))
@@ -274,6 +282,9 @@ def _rules(message: Message, spec: MessageSpec, found: _Findings) -> None:
     if spec.type == "CEB311":
         for index, unit in enumerate(message.units):
             _single_limit(unit, f"{spec.unit}[{index}]/OrderHead/goodsValue", found)
+    if spec.type == "CEB603":
+        for index, unit in enumerate(message.units):
+            export_rules(unit, f"{spec.unit}[{index}]", found.errors)
     if spec.head_field("returnStatus") is not None:
         for index, unit in enumerate(message.units):
             _return_status(unit.head.get("returnStatus"), f"{_head_path(spec, index)}/returnStatus", found)
