@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "export_summaries",
     "overseas_warehouses",
     "export_returns",
+    "parcel_events",
 }
 
 

@@ -34,6 +34,15 @@ class CustomsGateway(Protocol):
         """Hand over a list that passed the platform's checks; return customs' receipts in order."""
         ...
 
+    def declare_export(self, list_key: str, *, customs_code: str, year: int, serial: int) -> list[CustomsReceipt]:
+        """Hand over an export list (CEB603); customs answers up to 审结 (399) — release waits for
+        the goods to arrive at the supervised site (运抵)."""
+        ...
+
+    def release_export(self, list_key: str, invt_no: str) -> list[CustomsReceipt]:
+        """The goods of a cleared export list have arrived: customs' release (800) or nothing yet."""
+        ...
+
 
 class MessageSigner(Protocol):
     def sign(self, message_xml: bytes) -> bytes:
@@ -72,6 +81,20 @@ class SimulatedCustoms:
         if draw < self.rates.reject_per_mille + self.rates.inspect_per_mille:
             return [CustomsReceipt("500", "查验（模拟）", invt_no), *released]
         return released
+
+    def declare_export(self, list_key: str, *, customs_code: str, year: int, serial: int) -> list[CustomsReceipt]:
+        # Export list numbers carry E where import ones carry I (DOMAIN §1).
+        invt_no = f"{customs_code[:4]:0>4}{year}E{serial % 1_000_000_000:09d}"
+        draw = self._draw(list_key)
+        if draw < self.rates.reject_per_mille:
+            return [CustomsReceipt("100", "海关退单：申报要素与实货不符（模拟）", invt_no)]
+        cleared = [CustomsReceipt("399", "审结", invt_no)]
+        if draw < self.rates.reject_per_mille + self.rates.inspect_per_mille:
+            return [CustomsReceipt("500", "查验（模拟）", invt_no), *cleared]
+        return cleared
+
+    def release_export(self, list_key: str, invt_no: str) -> list[CustomsReceipt]:
+        return [CustomsReceipt("800", "放行", invt_no)]
 
 
 def serial_of(text: str) -> int:

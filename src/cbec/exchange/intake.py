@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cbec.audit.services import record
-from cbec.exchange import listflow
+from cbec.exchange import exportflow, listflow
 from cbec.exchange.jsoncodec import parse_any
 from cbec.exchange.model import Message, Unit
 from cbec.exchange.records import (
@@ -48,7 +48,7 @@ JOIN_FIELDS = {
     "logistics_code": "logisticsCode",
     "logistics_no": "logisticsNo",
     "pay_code": "payCode",
-    "pay_transaction_id": "payTransactionId",
+    "pay_transaction_id": "payTransactionId",  # payNo on a receipt of payment (CEB403)
     "cop_no": "copNo",
     "invt_no": "invtNo",
     "trade_mode": "tradeMode",
@@ -56,6 +56,8 @@ JOIN_FIELDS = {
 ID_FIELDS = ("buyerIdNumber", "payerIdNumber")
 PHONE_FIELDS = ("buyerTelephone", "consigneeTelephone", "telephone")
 MATCHED_TYPES = ("CEB311", "CEB411", "CEB511", "CEB621")
+LIST_TYPES = ("CEB621", "CEB603")  # answered by the flow, not by a plain 入库 receipt
+EXPORT_RECEIPTS = frozenset({"CEB604", "CEB606", "CEB608", "CEB702"})
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,10 @@ def _new_document(
         enterprise_id=owner.id if owner else None,
         city_code=owner.city_code if owner else None,
         district_code=owner.district_code if owner else None,
-        keys={col: unit.head.get(name) for col, name in JOIN_FIELDS.items()},
+        keys={col: unit.head.get(name) for col, name in JOIN_FIELDS.items()}
+        | ({"pay_transaction_id": unit.head.get("payNo")} if message.type == "CEB403" else {}),
         buyer_key=ctx.protector.blind(buyer_id) if buyer_id else None,
-        status=WITHDRAWN if app_type == "3" else (WAITING if message.type == "CEB621" else RECEIVED),
+        status=WITHDRAWN if app_type == "3" else (WAITING if message.type in LIST_TYPES else RECEIVED),
         body=_body(unit),
         sealed=sealed,
         withdrawn=app_type == "3",
@@ -207,7 +210,7 @@ def _store_unit(
         city_code=stored.city_code,
     )
     outcome = UnitOutcome(path, key, action, stored.id, stored.version, stored.status)
-    if message.type not in ("CEB621",) and app_type != "3":
+    if message.type not in LIST_TYPES and app_type != "3":
         receipt = StoredReceipt("platform", "120", "入库", listflow.stamp(uow))
         uow.documents.add_receipt(stored.id, receipt, uow.clock.now())
         outcome.receipts.append(receipt.__dict__)
@@ -251,12 +254,16 @@ def ingest_message(
     if senders.errors:
         return _reject(result, senders.errors)
     if spec.kind == "receipt":
-        outcomes, problems = listflow.take_customs_receipt(uow, principal, message, spec, ctx)
+        take = exportflow.take_customs_receipt if message.type in EXPORT_RECEIPTS else listflow.take_customs_receipt
+        outcomes, problems = take(uow, principal, message, spec, ctx)
         if problems:
             return _reject(result, problems)
         result.units = outcomes
         uow.commit()
         return result
+    problems = exportflow.check_before(uow, message, spec)
+    if problems:
+        return _reject(result, problems)
     for index, unit in enumerate(message.units):
         outcome = _store_unit(uow, principal, message, spec, index, unit, senders, ctx)
         if isinstance(outcome, FieldError):
@@ -268,8 +275,14 @@ def ingest_message(
         if problems:
             uow.rollback()
             return _reject(result, problems)
+    if message.type in exportflow.EXPORT_FLOW_TYPES and not result.repeat:
+        problems = exportflow.after_intake(uow, principal, message, result.units, ctx)
+        if problems:
+            uow.rollback()
+            return _reject(result, problems)
     if message.type in MATCHED_TYPES and not result.repeat:
         listflow.after_intake(uow, principal, [u.document_id for u in result.units if u.action != "repeat"], ctx)
+    if (message.type in MATCHED_TYPES or message.type in exportflow.EXPORT_FLOW_TYPES) and not result.repeat:
         for outcome in result.units:
             doc = uow.documents.get(outcome.document_id)
             assert doc is not None

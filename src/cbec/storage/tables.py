@@ -376,3 +376,17 @@ export_returns = Table(
     Index(None, "enterprise_id", "return_no", unique=True),
     Index(None, "document_id"),
 )
+
+# Arrivals (CEB507) and departures (CEB509) list many waybills each; one row per waybill and kind
+# lets a list find its arrival and departure whichever message came first.
+parcel_events = Table(
+    "parcel_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("logistics_code", String(20), nullable=False),
+    Column("logistics_no", String(60), nullable=False),
+    Column("kind", String(12), nullable=False),  # arrival | departure
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("on", Date, nullable=False),
+    Index(None, "logistics_code", "logistics_no", "kind", unique=True),
+)

@@ -1,4 +1,4 @@
-"""export side: lists projection, summaries, overseas warehouses, returns
+"""export side: lists projection, parcel events, summaries, overseas warehouses, returns
 
 Revision ID: 0003
 Revises: 0002
@@ -177,8 +177,30 @@ def upgrade() -> None:
             batch_op.f("ix_export_summaries_enterprise_id_month"), ["enterprise_id", "month"], unique=False
         )
 
+    op.create_table(
+        "parcel_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("logistics_code", sa.String(length=20), nullable=False),
+        sa.Column("logistics_no", sa.String(length=60), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("document_id", sa.Integer(), nullable=False),
+        sa.Column("on", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(["document_id"], ["documents.id"], name=op.f("fk_parcel_events_document_id_documents")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_parcel_events")),
+    )
+    with op.batch_alter_table("parcel_events", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_parcel_events_logistics_code_logistics_no_kind"),
+            ["logistics_code", "logistics_no", "kind"],
+            unique=True,
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("parcel_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_parcel_events_logistics_code_logistics_no_kind"))
+
+    op.drop_table("parcel_events")
     with op.batch_alter_table("export_summaries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_export_summaries_enterprise_id_month"))
         batch_op.drop_index(batch_op.f("ix_export_summaries_city_code_month"))
