@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from sqlalchemy import Engine
 
 from cbec.config import Settings, get_settings
 from cbec.exchange.customs import SimulatedCustoms, SimulationRates
 from cbec.exchange.intake import IntakeContext
+from cbec.export.summary import SummaryKeys, load_keys
 from cbec.identity.services import LoginPolicy
 from cbec.kernel.clock import Clock, SystemClock
 from cbec.kernel.privacy import Protector
+from cbec.kernel.workdays import WorkdayCalendar, load_calendar
 from cbec.registry.districts import DistrictBook, load_districts
 from cbec.storage.db import make_engine
 from cbec.storage.uow import SqlUnitOfWork
@@ -29,6 +32,15 @@ class Platform:
     # Key derivation (HKDF) once per platform, not once per request.
     _protector: Protector | None = field(default=None, init=False, repr=False, compare=False)
 
+    @cached_property
+    def calendar(self) -> WorkdayCalendar:
+        extra = [path for path in self.settings.workdays_files.split(",") if path.strip()]
+        return load_calendar(*extra)
+
+    @cached_property
+    def summary_keys(self) -> SummaryKeys:
+        return load_keys(self.settings.summary_keys_file or None)
+
     def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock, read_only=read_only)
 
@@ -39,6 +51,7 @@ class Platform:
             SimulatedCustoms(rates),
             self.settings.arith_tolerance,
             self.settings.max_message_bytes,
+            self.summary_keys,
         )
 
     @property

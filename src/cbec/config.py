@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     max_message_bytes: int = 10 * 1024 * 1024
     #: Largest intake request (a batch of up to 10,000 messages), in bytes.
     max_batch_bytes: int = 100 * 1024 * 1024
+    # Bureau-supplied additions to the working-day calendar (CSV, same shape as the packaged
+    # kernel/data/cn_workdays.csv), for years announced after this release; comma-separated.
+    workdays_files: str = ""
+    # The 汇总申报 grouping keys (TOML like export/data/summary_keys.toml); empty = the packaged one.
+    summary_keys_file: str = ""
+    # Receipts-of-payment reconciliation: flag an enterprise-month whose unreceived or undeparted
+    # share of released value exceeds this (DOMAIN §8).
+    reconcile_threshold: Decimal = Decimal("0.05")
     demo_seed: int = 20241101
     demo_password: str = "cbec-demo-2024"  # noqa: S105 - printed by `make run`; demo accounts only
 

@@ -16,8 +16,11 @@ a hardware signer or a remote signing service can be swapped in without touching
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from cbec.export.summary import ResultRecord, SummaryDraft, simulated_result
 
 __all__ = ["CustomsGateway", "CustomsReceipt", "MessageSigner", "SimulatedCustoms", "SimulationRates"]
 
@@ -41,6 +44,12 @@ class CustomsGateway(Protocol):
 
     def release_export(self, list_key: str, invt_no: str) -> list[CustomsReceipt]:
         """The goods of a cleared export list have arrived: customs' release (800) or nothing yet."""
+        ...
+
+    def summarise(
+        self, sum_no: str, draft: SummaryDraft, *, customs_code: str, year: int, serial_of: Callable[[str], int]
+    ) -> tuple[ResultRecord, ...]:
+        """Hand over a summary application (CEB701); customs' CEB792 rows now, or () if they come later."""
         ...
 
 
@@ -95,6 +104,13 @@ class SimulatedCustoms:
 
     def release_export(self, list_key: str, invt_no: str) -> list[CustomsReceipt]:
         return [CustomsReceipt("800", "放行", invt_no)]
+
+    def summarise(
+        self, sum_no: str, draft: SummaryDraft, *, customs_code: str, year: int, serial_of: Callable[[str], int]
+    ) -> tuple[ResultRecord, ...]:
+        # The simulator groups exactly as the platform's draft does; a real customs may not, and
+        # the mapping of its CEB792 back to the list items is what would show the difference.
+        return simulated_result(draft, customs_code=customs_code, year=year, serial_of=serial_of)
 
 
 def serial_of(text: str) -> int:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cbec.audit.services import record
-from cbec.exchange import exportflow, listflow
+from cbec.exchange import exportflow, listflow, summaryflow
 from cbec.exchange.jsoncodec import parse_any
 from cbec.exchange.model import Message, Unit
 from cbec.exchange.records import (
@@ -30,6 +30,7 @@ from cbec.exchange.records import (
 from cbec.exchange.senders import SenderCheck, check_senders
 from cbec.exchange.spec import MessageSpec, spec_for
 from cbec.exchange.validation import validate
+from cbec.export.summary import SummaryKeys, load_keys
 from cbec.identity.model import Principal
 from cbec.kernel.errors import FieldError
 from cbec.kernel.privacy import Protector, mask_id, mask_phone
@@ -66,6 +67,7 @@ class IntakeContext:
     customs: CustomsGateway
     tolerance: Decimal = Decimal("0.05")
     max_bytes: int = 10 * 1024 * 1024  # one message
+    summary_keys: SummaryKeys = field(default_factory=load_keys)  # 汇总申报 grouping (configuration)
 
 
 @dataclass
@@ -255,6 +257,7 @@ def ingest_message(
         return _reject(result, senders.errors)
     if spec.kind == "receipt":
         take = exportflow.take_customs_receipt if message.type in EXPORT_RECEIPTS else listflow.take_customs_receipt
+        take = summaryflow.take_summary_result if message.type == "CEB792" else take
         outcomes, problems = take(uow, principal, message, spec, ctx)
         if problems:
             return _reject(result, problems)
@@ -277,6 +280,11 @@ def ingest_message(
             return _reject(result, problems)
     if message.type in exportflow.EXPORT_FLOW_TYPES and not result.repeat:
         problems = exportflow.after_intake(uow, principal, message, result.units, ctx)
+        if problems:
+            uow.rollback()
+            return _reject(result, problems)
+    if message.type == "CEB701" and not result.repeat:
+        problems = summaryflow.after_summary_apply(uow, principal, message, result.units, ctx)
         if problems:
             uow.rollback()
             return _reject(result, problems)

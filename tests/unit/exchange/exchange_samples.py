@@ -76,6 +76,10 @@ def sample(message_type: str) -> Message:
     )
     if message_type == "CEB311":
         _make_order_add_up(message.units[0])
+    if message_type == "CEB303":  # the export order: FOB goods value = its items
+        message.units[0].head.update(goodsValue="100.00")
+        for item in message.units[0].lists["OrderList"]:
+            item.update(qty="1", price="50.00", totalPrice="50.00")
     return message
 
 

@@ -74,12 +74,22 @@ def test_not_well_formed_reports_line_and_column() -> None:
     assert "Opening and ending tag mismatch" in error.message
 
 
-def test_export_messages_are_not_in_scope_yet() -> None:
+def test_the_export_list_sample_parses_and_round_trips() -> None:
     result = parse_xml(conformance("ceb603-semantic-errors.xml"))
+
+    assert result.errors == []
+    assert result.message is not None
+    head = result.message.units[0].head
+    assert (head["ieFlag"], head["tradeMode"], head["POD"], head["iacCode"]) == ("a", "0101", "002", "")
+    assert parse_xml(to_xml(result.message)).message == result.message
+
+
+def test_an_unknown_message_type_is_named() -> None:
+    result = parse_xml(b'<ceb:CEB999Message xmlns:ceb="http://www.chinaport.gov.cn/ceb" guid="x" version="1.0"/>')
 
     assert result.message is None
     assert codes(result.errors) == ["schema.unknown_message"]
-    assert "CEB603" in result.errors[0].message
+    assert "CEB999" in result.errors[0].message
 
 
 def test_default_namespace_is_accepted() -> None:
