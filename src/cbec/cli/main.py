@@ -15,7 +15,9 @@ from rich.table import Table
 from cbec.audit.services import verify
 from cbec.cli import exchange
 from cbec.cli.common import EXIT_REJECTED, emit_json, handled, platform, usage_error
+from cbec.cli.export import export_app
 from cbec.cli.tax import tax_app
+from cbec.cli.warehouses import warehouse_app
 from cbec.demo.imports import SIZES
 from cbec.demo.seed import seed_demo
 from cbec.demo.traffic import TrafficReport, seed_traffic
@@ -41,6 +43,10 @@ app.command("validate")(exchange.validate)
 app.command("ingest")(exchange.ingest)
 app.command("trace")(exchange.trace)
 app.add_typer(tax_app, name="tax", help="Retail import tax (跨境电商零售进口税).")
+app.add_typer(
+    export_app, name="export", help="Export side: monthly summary (汇总申报), 103号 register, reconciliation."
+)
+app.add_typer(warehouse_app, name="warehouse")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),

@@ -1,0 +1,93 @@
+"""``cbec export …``: the monthly summary (汇总申报), the 103号 register, the reconciliation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cbec.cli.common import emit_json, handled, platform
+from cbec.exchange.intake import ingest_message
+from cbec.exchange.xmlcodec import to_xml
+from cbec.export.services import summary_applications, summary_overview
+from cbec.identity.model import SYSTEM
+from cbec.kernel.clock import business_date
+from cbec.kernel.errors import NotFound
+
+export_app = typer.Typer(no_args_is_help=True)
+
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
+Month = Annotated[str, typer.Option("--month", help="The month of release, YYYY-MM.")]
+Uscc = Annotated[str | None, typer.Option("--enterprise", help="Only this enterprise (USCC).")]
+
+
+def enterprise_id(uscc: str | None) -> int | None:
+    if uscc is None:
+        return None
+    with platform().uow(read_only=True) as uow:
+        found = uow.enterprises.get_by_uscc(uscc)
+    if found is None:
+        raise NotFound(f"no enterprise with USCC {uscc}")
+    return found.id
+
+
+def _apply(month: str, enterprise: int | None) -> list[dict[str, Any]]:
+    p = platform()
+    with p.uow(read_only=True) as uow:
+        messages = summary_applications(uow, SYSTEM, month, enterprise_id=enterprise)
+    ctx = p.intake_context()
+    outcomes = []
+    for message in messages:
+        with p.uow() as uow:
+            result = ingest_message(uow, SYSTEM, to_xml(message), ctx, source=f"summary:{month}")
+        outcome: dict[str, Any] = {"copNo": message.units[0].head["copNo"], "accepted": result.accepted}
+        outcome["errors"] = [e.as_dict() for e in result.errors]
+        outcomes.append(outcome)
+    return outcomes
+
+
+@export_app.command("summarize")
+def summarize(
+    month: Month,
+    enterprise: Uscc = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Send the summary applications (CEB701) instead of only drafting.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Group the month's released B lists into draft declarations; with --apply, file them."""
+    with handled(as_json):
+        p = platform()
+        wanted = enterprise_id(enterprise)
+        applied = _apply(month, wanted) if apply else None
+        with p.uow(read_only=True) as uow:
+            overview = summary_overview(
+                uow,
+                SYSTEM,
+                month,
+                keys=p.summary_keys,
+                calendar=p.calendar,
+                today=business_date(p.clock),
+                enterprise_id=wanted,
+            )
+        if applied is not None:
+            overview["applications"] = applied
+        if as_json:
+            emit_json(overview)
+            return
+        _print(overview)
+
+
+def _print(overview: dict[str, Any]) -> None:
+    deadline = overview["deadline"]["due"]
+    typer.echo(f"{overview['month']}: due {deadline}; {overview['pending_b_lists']} B lists not yet summarised")
+    for entry in overview["enterprises"]:
+        drafts = len(entry["draft"]["declarations"]) if entry["draft"] else 0
+        typer.echo(
+            f"  {entry['ebc_code']} {entry['ebc_name']}: released {entry['released_lists']}, "
+            f"A {entry['a_lists']}, pending B {entry['pending_b_lists']} → {drafts} draft declarations, "
+            f"summaries {[s['sum_no'] + ' ' + s['state'] for s in entry['summaries']]}"
+        )
+    for application in overview.get("applications", []):
+        state = "accepted" if application["accepted"] else f"refused {application['errors']}"
+        typer.echo(f"  CEB701 {application['copNo']}: {state}")
