@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cbec.cli.common import emit_json, handled, platform
+from cbec.cli.common import emit_json, handled, platform, usage_error
 from cbec.exchange.intake import ingest_message
 from cbec.exchange.xmlcodec import to_xml
+from cbec.export.reports import reconcile, tax_file, tax_register
 from cbec.export.services import summary_applications, summary_overview
 from cbec.identity.model import SYSTEM
 from cbec.kernel.clock import business_date
@@ -91,3 +93,67 @@ def _print(overview: dict[str, Any]) -> None:
     for application in overview.get("applications", []):
         state = "accepted" if application["accepted"] else f"refused {application['errors']}"
         typer.echo(f"  CEB701 {application['copNo']}: {state}")
+
+
+@export_app.command("register")
+def register(
+    enterprise: Annotated[str, typer.Option("--enterprise", help="The exporting enterprise (USCC).")],
+    month: Annotated[str | None, typer.Option("--month", help="Only this month of export, YYYY-MM.")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write the month's tax-bureau file (.xlsx).")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the month's tax-bureau file (CSV).")] = None,
+    as_json: Json = False,
+) -> None:
+    """The 无票免税 register (财税〔2018〕103号) of an enterprise, built from its released lists."""
+    with handled(as_json):
+        wanted = enterprise_id(enterprise)
+        assert wanted is not None
+        p = platform()
+        with p.uow(read_only=True) as uow:
+            found = tax_register(uow, SYSTEM, wanted, month=month)
+            for path, kind in ((xlsx, "xlsx"), (csv, "csv")):
+                if path is not None:
+                    if month is None:
+                        usage_error("--xlsx / --csv need --month")
+                    path.write_bytes(tax_file(uow, SYSTEM, wanted, month, kind))
+        summary = found.as_dict() | {"month": month}
+        if as_json:
+            emit_json(summary)
+            return
+        typer.echo(f"{found.enterprise.name}: {len(found.rows)} register lines; totals {summary['totals']}")
+
+
+@export_app.command("reconcile")
+def reconcile_command(
+    since: Annotated[str, typer.Option("--from", help="First month of release, YYYY-MM.")],
+    until: Annotated[str, typer.Option("--to", help="Last month of release, YYYY-MM.")],
+    as_json: Json = False,
+) -> None:
+    """Released export value vs receipts of payment (CEB403) vs departures (CEB509), per month."""
+    with handled(as_json):
+        p = platform()
+        with p.uow(read_only=True) as uow:
+            result = reconcile(uow, SYSTEM, since=since, until=until, threshold=p.settings.reconcile_threshold)
+        flagged = [m for m in result.months if m.flagged]
+        names = sorted({m.ebc_code for m in flagged})
+        data: dict[str, Any] = {
+            "months": len(result.months),
+            "flagged": [
+                {
+                    "ebc_code": m.ebc_code,
+                    "month": m.month,
+                    "lists": m.list_count,
+                    "released": {c: str(v) for c, v in m.released.items()},
+                    "received": {c: str(v) for c, v in m.received.items()},
+                    "departed": {c: str(v) for c, v in m.departed.items()},
+                    "unreceived_lists": len(m.unreceived),
+                    "undeparted_lists": len(m.undeparted),
+                    "reasons": [f.message for f in m.flags],
+                }
+                for m in flagged
+            ],
+            "flagged_enterprises": names,
+        }
+        if as_json:
+            emit_json(data)
+            return
+        typer.echo(f"{data['months']} enterprise-months; flagged: {', '.join(names) or 'none'}")

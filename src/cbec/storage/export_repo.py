@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from cbec.export.model import ExportList, ListItem, to_fen
 from cbec.storage import tables as t
@@ -215,6 +215,22 @@ class SqlExportRepository:
             for r in rows:
                 yield _list(r, tuple(items[r.document_id]))
 
+    def page(
+        self, *, scope: dict[str, Any], status: str | None, text: str | None, offset: int, limit: int
+    ) -> tuple[list[ExportList], int]:
+        """A page of lists, newest first, for the flow page and API."""
+        conds: list[Any] = [t.export_lists.c[name] == value for name, value in scope.items()]
+        if status:
+            conds.append(L.status == status)
+        if text:
+            conds.append(
+                or_(L.order_no == text, L.logistics_no == text, L.invt_no == text, L.cop_no == text, L.ebc_code == text)
+            )
+        where = and_(True, *conds)
+        total = int(self.conn.execute(select(func.count()).select_from(t.export_lists).where(where)).scalar_one())
+        stmt = select(t.export_lists).where(where).order_by(L.document_id.desc()).offset(offset).limit(limit)
+        return list(self._load(stmt)), total
+
     def set_entries(self, document_id: int, gnum: int, *, entry_id: str, decl_seq_no: str, entry_gnum: int) -> None:
         self.conn.execute(
             update(t.export_list_items)
@@ -271,6 +287,30 @@ class SqlExportRepository:
                     )
                 )
         return found
+
+    # ---- returns ----------------------------------------------------------------------------
+
+    def add_return(self, row: dict[str, Any]) -> None:
+        self.conn.execute(insert(t.export_returns), [row])
+
+    def return_of(self, enterprise_id: int, return_no: str) -> dict[str, Any] | None:
+        c = t.export_returns.c
+        row = self.conn.execute(
+            select(t.export_returns).where(c.enterprise_id == enterprise_id, c.return_no == return_no)
+        ).first()
+        if row is None:
+            return None
+        return {
+            "return_no": row.return_no,
+            "invt_no": row.invt_no,
+            "returned_on": row.returned_on.isoformat(),
+            "reason": row.reason,
+            "original_state": row.original_state,
+            "items": json.loads(row.items),
+            "value": str(row.value),
+            "eligible": row.eligible,
+            "verdict": json.loads(row.verdict),
+        }
 
     # ---- summaries --------------------------------------------------------------------------
 
