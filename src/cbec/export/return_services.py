@@ -68,12 +68,9 @@ def record_return(uow: SqlUnitOfWork, principal: Principal, data: ReturnInput) -
         windows=windows,
         food=food,
     )
-    items = [
-        {"gnum": i.gnum, "qty": str(i.qty), "value": str(to_fen(i.total))}
-        for i in original.items
-        if i.gnum in data.gnums
-    ]
-    value = sum((Decimal(i["value"]) for i in items), Decimal(0))
+    returned = [i for i in original.items if i.gnum in data.gnums]
+    items = [{"gnum": i.gnum, "qty": str(i.qty), "value": str(to_fen(i.total))} for i in returned]
+    value = sum((to_fen(i.total) for i in returned), Decimal(0))
     row = {
         "enterprise_id": original.enterprise_id,
         "return_no": data.return_no,
