@@ -334,10 +334,20 @@ class SqlExportRepository:
         )
 
     def summaries(
-        self, *, month: str | None = None, enterprise_id: int | None = None, city_code: str | None = None
+        self,
+        *,
+        month: str | None = None,
+        enterprise_id: int | None = None,
+        city_code: str | None = None,
+        district_code: str | None = None,
     ) -> list[StoredSummary]:
         conds: list[Any] = []
-        for column, value in ((S.month, month), (S.enterprise_id, enterprise_id), (S.city_code, city_code)):
+        for column, value in (
+            (S.month, month),
+            (S.enterprise_id, enterprise_id),
+            (S.city_code, city_code),
+            (S.district_code, district_code),
+        ):
             if value is not None:
                 conds.append(column == value)
         rows = self.conn.execute(select(t.export_summaries).where(and_(True, *conds)).order_by(S.id))

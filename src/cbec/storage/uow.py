@@ -8,12 +8,14 @@ from sqlalchemy import Connection, Engine
 
 from cbec.kernel.clock import Clock, SystemClock
 from cbec.storage.exchange_repo import SqlBuyerLedger, SqlDocumentRepository
+from cbec.storage.export_repo import SqlExportRepository
 from cbec.storage.repositories import (
     SqlAuditLog,
     SqlCredentialRepository,
     SqlEnterpriseRepository,
     SqlUserRepository,
 )
+from cbec.storage.warehouse_repo import SqlWarehouseRepository
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -28,6 +30,8 @@ class SqlUnitOfWork:
     audit: SqlAuditLog
     documents: SqlDocumentRepository
     ledger: SqlBuyerLedger
+    exports: SqlExportRepository
+    warehouses: SqlWarehouseRepository
 
     def __init__(self, engine: Engine, clock: Clock | None = None, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -46,6 +50,8 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self._conn)
         self.documents = SqlDocumentRepository(self._conn)
         self.ledger = SqlBuyerLedger(self._conn)
+        self.exports = SqlExportRepository(self._conn)
+        self.warehouses = SqlWarehouseRepository(self._conn)
         return self
 
     def __exit__(

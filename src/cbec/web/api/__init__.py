@@ -2,11 +2,13 @@
 
 from fastapi import APIRouter
 
-from cbec.web.api import enterprises, exchange, identity, reference, tax
+from cbec.web.api import enterprises, exchange, export, identity, reference, tax, warehouses
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(identity.router)
 router.include_router(enterprises.router)
 router.include_router(reference.router)
 router.include_router(exchange.router)
+router.include_router(export.router)
 router.include_router(tax.router)
+router.include_router(warehouses.router)

@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
-from cbec.web.pages import account, enterprises, exchange, home
+from cbec.web.pages import account, enterprises, exchange, export, home, warehouses
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
 router.include_router(home.router)
 router.include_router(enterprises.router)
 router.include_router(exchange.router)
+router.include_router(export.router)
+router.include_router(warehouses.router)
