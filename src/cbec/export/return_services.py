@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 from cbec.audit.services import record
 from cbec.export.model import to_fen
 from cbec.export.returns import RETURN_REASONS, check_return, load_return_rules
+from cbec.export.services import scope_filter
 from cbec.identity.model import Principal
 from cbec.kernel.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 
 if TYPE_CHECKING:
     from cbec.storage.uow import SqlUnitOfWork
 
-__all__ = ["ReturnInput", "record_return"]
+__all__ = ["ReturnInput", "record_return", "returns_in_scope"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,8 @@ def record_return(uow: SqlUnitOfWork, principal: Principal, data: ReturnInput) -
     stored = uow.exports.return_of(original.enterprise_id, data.return_no)
     assert stored is not None
     return stored | {"repeat": False}
+
+
+def returns_in_scope(uow: SqlUnitOfWork, principal: Principal, limit: int = 200) -> list[dict[str, Any]]:
+    """The returns the principal may see, newest first."""
+    return uow.exports.returns(scope=scope_filter(principal), limit=limit)

@@ -17,6 +17,7 @@ import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
@@ -28,9 +29,11 @@ __all__ = [
     "CustomsDistrict",
     "CustomsTable",
     "FxRate",
+    "PilotZone",
     "RebateCancelled",
     "load_customs_districts",
     "load_fx_rates",
+    "load_pilot_zones",
     "load_rebate_cancelled",
 ]
 
@@ -163,3 +166,33 @@ def load_fx_rates(text: str | None = None) -> dict[tuple[str, str], FxRate]:
             raise _error(name, number, "rate.duplicate", f"a second rate for {currency} {month}")
         rates[(currency, month)] = FxRate(rate, _source(name, number, row))
     return rates
+
+
+@dataclass(frozen=True)
+class PilotZone:
+    """A 跨境电子商务综合试验区 by city, with the State Council reply that set it up."""
+
+    city_code: str
+    name: str
+    approved_on: date
+    source: str  # e.g. the 国函 number of the approval
+    confirmed: bool = True  # False: number or date not yet checked against the notice
+
+
+def load_pilot_zones(text: str | None = None) -> dict[str, PilotZone]:
+    """City code → its 综试区 with the approval that set it up (``data/pilot_zones.csv``)."""
+    name = "pilot_zones.csv"
+    zones: dict[str, PilotZone] = {}
+    columns = ("city_code", "name", "approved_on", "source", "confirmed")
+    for number, row in _rows(_packaged(name) if text is None else text, name, columns):
+        try:
+            approved = date.fromisoformat(row["approved_on"])
+        except ValueError:
+            raise _error(name, number, "approved_on.invalid", f"{row['approved_on']!r} is not YYYY-MM-DD") from None
+        if row["confirmed"].lower() not in _TRUE:
+            raise _error(name, number, "confirmed.invalid", "confirmed must be true or false")
+        source = _source(name, number, row)
+        zones[row["city_code"]] = PilotZone(
+            row["city_code"], row["name"], approved, source, _TRUE[row["confirmed"].lower()]
+        )
+    return zones

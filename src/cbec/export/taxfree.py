@@ -26,6 +26,7 @@ from cbec.export.model import CNY, ExportList, to_fen
 from cbec.export.taxdata import (
     CustomsTable,
     FxRate,
+    PilotZone,
     RebateCancelled,
     load_customs_districts,
 )
@@ -198,16 +199,6 @@ class Verdict:
         return {"eligible": self.eligible, "reasons": [r.as_dict() for r in self.reasons]}
 
 
-@dataclass(frozen=True)
-class PilotZone:
-    """A 跨境电子商务综合试验区 by city, with the State Council reply that set it up."""
-
-    city_code: str
-    name: str
-    approved_on: date
-    source: str  # e.g. the 国函 number of the approval
-
-
 def check_eligibility(
     enterprise_city: str,
     enterprise_active: bool,
@@ -264,9 +255,9 @@ def _zone(city: str, day: date | None, zones: Mapping[str, PilotZone]) -> Reason
         return Reason("103.1.1.zone", UNKNOWN, "export_date.missing", msg, SRC_ZONE)
     if day < zone.approved_on:
         msg = f"出口日期 {day} 早于{zone.name}获批日 {zone.approved_on}（{zone.source}）"
-        return Reason("103.1.1.zone", FAIL, "zone.not_yet_approved", msg, SRC_ZONE)
+        return Reason("103.1.1.zone", FAIL, "zone.not_yet_approved", msg, SRC_ZONE, confirmed=zone.confirmed)
     msg = f"企业注册在{zone.name}（{zone.source}，{zone.approved_on} 获批）"
-    return Reason("103.1.1.zone", PASS, "zone.registered", msg, SRC_ZONE)
+    return Reason("103.1.1.zone", PASS, "zone.registered", msg, SRC_ZONE, confirmed=zone.confirmed)
 
 
 def _platform(lst: ExportList) -> Reason:

@@ -298,19 +298,20 @@ class SqlExportRepository:
         row = self.conn.execute(
             select(t.export_returns).where(c.enterprise_id == enterprise_id, c.return_no == return_no)
         ).first()
-        if row is None:
-            return None
-        return {
-            "return_no": row.return_no,
-            "invt_no": row.invt_no,
-            "returned_on": row.returned_on.isoformat(),
-            "reason": row.reason,
-            "original_state": row.original_state,
-            "items": json.loads(row.items),
-            "value": str(row.value),
-            "eligible": row.eligible,
-            "verdict": json.loads(row.verdict),
-        }
+        return None if row is None else _return(row)
+
+    def returns(self, *, scope: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+        """Returns newest first, within a principal's scope (joined to their list's projection)."""
+        c = t.export_returns.c
+        conds = [t.export_lists.c[name] == value for name, value in scope.items()]
+        stmt = (
+            select(t.export_returns)
+            .join(t.export_lists, L.document_id == c.document_id)
+            .where(and_(True, *conds))
+            .order_by(c.id.desc())
+            .limit(limit)
+        )
+        return [_return(row) for row in self.conn.execute(stmt)]
 
     # ---- summaries --------------------------------------------------------------------------
 
@@ -355,6 +356,20 @@ class SqlExportRepository:
 
     def next_summary_serial(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.export_summaries)).scalar_one()) + 1
+
+
+def _return(row: Any) -> dict[str, Any]:
+    return {
+        "return_no": row.return_no,
+        "invt_no": row.invt_no,
+        "returned_on": row.returned_on.isoformat(),
+        "reason": row.reason,
+        "original_state": row.original_state,
+        "items": json.loads(row.items),
+        "value": str(row.value),
+        "eligible": row.eligible,
+        "verdict": json.loads(row.verdict),
+    }
 
 
 def _date8(text: str | None) -> date | None:
