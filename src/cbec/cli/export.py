@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +11,8 @@ import typer
 from cbec.cli.common import emit_json, handled, platform, usage_error
 from cbec.exchange.intake import ingest_message
 from cbec.exchange.xmlcodec import to_xml
-from cbec.export.reports import reconcile, tax_file, tax_register
+from cbec.export.reports import income, income_dict, reconcile, tax_file, tax_register
+from cbec.export.return_services import ReturnInput, record_return
 from cbec.export.services import summary_applications, summary_overview
 from cbec.identity.model import SYSTEM
 from cbec.kernel.clock import business_date
@@ -157,3 +159,48 @@ def reconcile_command(
             emit_json(data)
             return
         typer.echo(f"{data['months']} enterprise-months; flagged: {', '.join(names) or 'none'}")
+
+
+@export_app.command("income")
+def income_command(
+    enterprise: Annotated[str, typer.Option("--enterprise", help="The exporting enterprise (USCC).")],
+    since: Annotated[str, typer.Option("--from", help="First month of export, YYYY-MM.")],
+    until: Annotated[str, typer.Option("--to", help="Last month of export, YYYY-MM.")],
+    as_json: Json = False,
+) -> None:
+    """4 % deemed taxable income (国家税务总局公告2019年第36号) of an enterprise's released exports."""
+    with handled(as_json):
+        wanted = enterprise_id(enterprise)
+        assert wanted is not None
+        with platform().uow(read_only=True) as uow:
+            data = income_dict(income(uow, SYSTEM, wanted, since=since, until=until))
+        if as_json:
+            emit_json(data)
+            return
+        shown = data["taxable_income_cny"] or f"unknown — {data['unknown_reason']}"
+        typer.echo(f"{data['lists']} lists, revenue {data['revenue_cny']} CNY → taxable income {shown}")
+
+
+@export_app.command("return")
+def return_command(
+    return_no: Annotated[str, typer.Option("--return-no", help="Your own number for this return.")],
+    invt_no: Annotated[str, typer.Option("--invt-no", help="The original export list number.")],
+    returned_on: Annotated[str, typer.Option("--returned-on", help="Date the goods came back, YYYY-MM-DD.")],
+    gnums: Annotated[list[int], typer.Option("--gnum", help="A returned item's gnum (repeat the option).")],
+    reason: Annotated[str, typer.Option("--reason", help="unsold (滞销) or refused (退货).")] = "unsold",
+    original_state: Annotated[bool, typer.Option("--original-state/--altered", help="Back in original state?")] = True,
+    as_json: Json = False,
+) -> None:
+    """Record an export return (退运) and check the tax-free return conditions (公告2023年第4号)."""
+    with handled(as_json):
+        try:
+            day = date.fromisoformat(returned_on)
+        except ValueError:
+            usage_error(f"--returned-on {returned_on!r} is not YYYY-MM-DD")
+        data = ReturnInput(return_no, invt_no, day, reason, original_state, tuple(gnums))
+        with platform().uow() as uow:
+            stored = record_return(uow, SYSTEM, data)
+        if as_json:
+            emit_json(stored)
+            return
+        typer.echo(f"return {stored['return_no']} of {stored['invt_no']}: eligible {stored['eligible']}")
