@@ -14,6 +14,7 @@ from cbec.demo.imports import channel_enterprises, channels, import_stream
 from cbec.demo.warehouses import demo_warehouse_inputs
 from cbec.exchange.intake import IntakeContext, ingest_message
 from cbec.exchange.xmlcodec import to_xml
+from cbec.export.model import RELEASED_STATUSES
 from cbec.export.return_services import ReturnInput, record_return
 from cbec.identity.model import SYSTEM
 from cbec.registry.districts import DistrictBook
@@ -103,7 +104,7 @@ def _file_warehouses(new_uow: Callable[[], SqlUnitOfWork], owner_codes: list[str
 def record_demo_returns(new_uow: Callable[[], SqlUnitOfWork]) -> None:
     """A few export returns (退运): every 40th released list comes back unsold a month later."""
     with new_uow() as uow:
-        released = uow.exports.lists(statuses=("800", "899"))[::40]
+        released = uow.exports.lists(statuses=RELEASED_STATUSES)[::40]
     for listed in released:
         if listed.invt_no is None or listed.released_on is None:
             continue

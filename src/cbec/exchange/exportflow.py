@@ -26,7 +26,7 @@ from cbec.exchange.model import Message, Unit, decimal_of
 from cbec.exchange.records import CANCELLED, WAITING, StoredDocument, StoredReceipt, UnitOutcome, unit_of
 from cbec.exchange.spec import MessageSpec
 from cbec.export.matching import match_export
-from cbec.export.model import ExportList, ListItem
+from cbec.export.model import RELEASED_STATUSES, ExportList, ListItem
 from cbec.identity.model import Principal
 from cbec.kernel.errors import FieldError
 
@@ -34,11 +34,10 @@ if TYPE_CHECKING:
     from cbec.exchange.intake import IntakeContext
     from cbec.storage.uow import SqlUnitOfWork
 
-__all__ = ["EXPORT_FLOW_TYPES", "RELEASED", "after_intake", "check_before", "take_customs_receipt"]
+__all__ = ["EXPORT_FLOW_TYPES", "after_intake", "check_before", "take_customs_receipt"]
 
 LIST = "CEB603"
 EXPORT_FLOW_TYPES = frozenset({"CEB303", "CEB505", "CEB603", "CEB507", "CEB509", "CEB605"})
-RELEASED = frozenset({"800", "899"})
 CLEARED = "399"
 PARCEL_LISTS = {"CEB507": ("ArrivalList", "arrival"), "CEB509": ("DepartureList", "departure")}
 
@@ -228,7 +227,7 @@ def _cancel(uow: SqlUnitOfWork, principal: Principal, index: int, unit: Unit) ->
         why = "no declared export list matches (invtNo, or agentCode + copNo)"
         return FieldError(path, "rule.no_such_list", why if target is None else "the list is already cancelled")
     summarised = uow.exports.get_list(target.id)
-    if target.status in RELEASED or (summarised is not None and summarised.sum_no):
+    if target.status in RELEASED_STATUSES or (summarised is not None and summarised.sum_no):
         return FieldError(
             path,
             "rule.already_released",

@@ -19,7 +19,7 @@ from cbec.exchange.customs import serial_of
 from cbec.exchange.model import Message, Unit
 from cbec.exchange.records import UnitOutcome
 from cbec.exchange.spec import MessageSpec
-from cbec.export.model import B_FLAG, ExportList
+from cbec.export.model import B_FLAG, RELEASED_STATUSES, ExportList
 from cbec.export.summary import ResultRecord, SummaryKeys, draft_declarations, map_result
 from cbec.identity.model import Principal
 from cbec.kernel.errors import FieldError
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     from cbec.storage.uow import SqlUnitOfWork
 
 __all__ = ["after_summary_apply", "take_summary_result"]
-
-RELEASED = ("800", "899")
 
 
 def _problems(index: int, unit: Unit, found: dict[str, ExportList]) -> list[FieldError]:
@@ -44,7 +42,7 @@ def _problems(index: int, unit: Unit, found: dict[str, ExportList]) -> list[Fiel
             why = f"no export list {invt_no} is on the platform"
         elif listed.ebc_code != ebc:
             why = f"list {invt_no} belongs to shipper {listed.ebc_code}, not {ebc}"
-        elif listed.status not in RELEASED:
+        elif listed.status not in RELEASED_STATUSES:
             why = f"list {invt_no} is in status {listed.status}; only released lists (800/899) are summarised"
         elif listed.statistics_flag != B_FLAG:
             why = f"list {invt_no} is an A list (汇总统计): it is counted in statistics, never summarised"

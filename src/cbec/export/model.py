@@ -11,12 +11,24 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-__all__ = ["A_FLAG", "B_FLAG", "CNY", "EXPORT_TRADE_MODES", "FEN", "ExportList", "ListItem", "to_fen"]
+__all__ = [
+    "A_FLAG",
+    "B_FLAG",
+    "CNY",
+    "EXPORT_TRADE_MODES",
+    "FEN",
+    "RELEASED_STATUSES",
+    "ExportList",
+    "ListItem",
+    "to_fen",
+]
 
 FEN = Decimal("0.01")
 CNY = "142"
 A_FLAG = "A"  # 简化申报 / 汇总统计: counted in statistics, never summarised
 B_FLAG = "B"  # 汇总申报: merged into export declarations by the 15th of the next month
+#: A list customs has released (800 放行) or closed after departure (899 结关): it counts as exported.
+RELEASED_STATUSES = frozenset({"800", "899"})
 #: Supervision codes a CEB603 export list may carry (DOMAIN §2).
 EXPORT_TRADE_MODES = frozenset({"9610", "9710", "9810", "1210"})
 

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from cbec.export.model import ExportList
+from cbec.export.model import RELEASED_STATUSES, ExportList
 from cbec.export.reconciliation import Receipt, Reconciliation, reconcile_receipts
 from cbec.export.services import month_range, scope_filter
 from cbec.export.taxdata import load_customs_districts, load_fx_rates, load_pilot_zones, load_rebate_cancelled
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from cbec.storage.uow import SqlUnitOfWork
 
 __all__ = ["TaxRegister", "income", "income_dict", "reconcile", "tax_file", "tax_register"]
-
-RELEASED = ("800", "899")
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ def _enterprise(uow: SqlUnitOfWork, principal: Principal, enterprise_id: int) ->
 
 
 def _released(uow: SqlUnitOfWork, enterprise_id: int, start: date | None, end: date | None) -> list[ExportList]:
-    lists = uow.exports.lists(enterprise_id=enterprise_id, statuses=RELEASED)
+    lists = uow.exports.lists(enterprise_id=enterprise_id, statuses=RELEASED_STATUSES)
     # The register is kept by export date (the list's ieDate, else its release date).
     return [
         x
@@ -136,7 +134,9 @@ def reconcile(
     """Released lists of the months [since, until] in scope, with every receipt naming their orders."""
     start, _ = month_range(since)
     _, end = month_range(until)
-    lists = uow.exports.lists(released_from=start, released_before=end, statuses=RELEASED, **scope_filter(principal))
+    lists = uow.exports.lists(
+        released_from=start, released_before=end, statuses=RELEASED_STATUSES, **scope_filter(principal)
+    )
     receipts = [
         Receipt(r.order_no, r.ebc_code, r.charge, r.currency, r.accounting_date or start)
         for r in uow.exports.receipts_of_payment(x.order_no for x in lists)

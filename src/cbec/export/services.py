@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cbec.exchange.model import Message, Unit
-from cbec.export.model import A_FLAG, B_FLAG, ExportList
+from cbec.export.model import A_FLAG, B_FLAG, RELEASED_STATUSES, ExportList
 from cbec.export.summary import SummaryKeys, draft_declarations, summary_deadline
 from cbec.identity.model import Principal, Role
 from cbec.kernel.errors import FieldError, ValidationFailed
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from cbec.storage.uow import SqlUnitOfWork
 
 __all__ = ["EnterpriseSummary", "month_range", "scope_filter", "summary_applications", "summary_overview"]
-
-RELEASED = ("800", "899")
 
 
 def month_range(month: str) -> tuple[date, date]:
@@ -89,7 +87,7 @@ def _released(uow: SqlUnitOfWork, principal: Principal, month: str, enterprise_i
         if "enterprise_id" in scope and scope["enterprise_id"] != enterprise_id:
             return []
         scope["enterprise_id"] = enterprise_id
-    return uow.exports.lists(released_from=start, released_before=end, statuses=RELEASED, **scope)
+    return uow.exports.lists(released_from=start, released_before=end, statuses=RELEASED_STATUSES, **scope)
 
 
 def summary_overview(

@@ -35,14 +35,13 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from cbec.export.model import A_FLAG, B_FLAG, ExportList, ListItem
+from cbec.export.model import A_FLAG, B_FLAG, RELEASED_STATUSES, ExportList, ListItem
 from cbec.kernel.workdays import WorkdayCalendar
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 __all__ = [
-    "RELEASED_STATUSES",
     "Coverage",
     "DraftDeclaration",
     "DraftItem",
@@ -60,7 +59,6 @@ __all__ = [
     "summary_deadline",
 ]
 
-RELEASED_STATUSES: Final = frozenset({"800", "899"})  # 放行, 结关 (receipt returnStatus, DOMAIN §1)
 DEADLINE_DAY: Final = 15
 MONTH: Final = re.compile(r"([0-9]{4})-([0-9]{2})")
 #: Only text attributes can be keys: they compare and sort plainly and print as they are filed.

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from cbec.export.model import CNY, ExportList, to_fen
+from cbec.export.model import CNY, RELEASED_STATUSES, ExportList, to_fen
 from cbec.export.taxdata import (
     CustomsTable,
     FxRate,
@@ -36,7 +36,6 @@ __all__ = [
     "FAIL",
     "NO",
     "PASS",
-    "RELEASED_STATUSES",
     "UNKNOWN",
     "YES",
     "DatedRate",
@@ -55,7 +54,6 @@ __all__ = [
 ]
 
 #: Receipt statuses after which goods count as exported: 800 放行, 899 结关 (DOMAIN §1).
-RELEASED_STATUSES = frozenset({"800", "899"})
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"  # outcome of one check
 YES, NO = "yes", "no"  # verdicts; a verdict may also be UNKNOWN
 

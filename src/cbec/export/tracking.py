@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cbec.export.model import B_FLAG, ExportList
+from cbec.export.model import B_FLAG, RELEASED_STATUSES, ExportList
 from cbec.export.services import scope_filter
 from cbec.identity.model import Principal
 from cbec.kernel.errors import NotFound, PermissionDenied
@@ -20,8 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Step", "shipment_steps", "shipments"]
 
-CLEARED_OR_LATER = ("399", "800", "899")
-RELEASED = ("800", "899")
+CLEARED_OR_LATER = RELEASED_STATUSES | {"399"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,9 @@ def _steps(uow: SqlUnitOfWork, listed: ExportList, paid: bool) -> list[Step]:
         Step("list", listed.status not in ("waiting", "100"), f"status {listed.status}"),
         Step("clearance", listed.status in CLEARED_OR_LATER, listed.invt_no or ""),
         Step("arrival", arrived is not None, arrived.isoformat() if arrived else ""),
-        Step("release", listed.status in RELEASED, listed.released_on.isoformat() if listed.released_on else ""),
+        Step(
+            "release", listed.status in RELEASED_STATUSES, listed.released_on.isoformat() if listed.released_on else ""
+        ),
         Step("departure", listed.departed_on is not None, listed.departed_on.isoformat() if listed.departed_on else ""),
         Step("receipt", paid, ""),
     ]
