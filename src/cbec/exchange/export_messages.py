@@ -28,8 +28,13 @@ send to customs directly leave it out, and the platform then asks for it (rule
 
 from __future__ import annotations
 
-from cbec.exchange.messages import APP_TYPES, _c, _d, _declared, _k, _returned, _t
 from cbec.exchange.spec import FieldSpec, ListSpec, MessageSpec, register
+from cbec.exchange.spec import code_field as _c
+from cbec.exchange.spec import decimal_field as _d
+from cbec.exchange.spec import declared_fields as _declared
+from cbec.exchange.spec import returned_fields as _returned
+from cbec.exchange.spec import text_field as _t
+from cbec.exchange.spec import typed_field as _k
 
 __all__ = ["EXPORT_DECLARATIONS", "EXPORT_RECEIPTS", "EXPORT_TRADE_MODES", "STATISTICS_FLAGS"]
 
@@ -38,7 +43,6 @@ EXPORT_FLAG = frozenset({"E"})
 EXPORT_TRADE_MODES = frozenset({"9610", "9710", "9810", "1210"})
 #: A 简化申报 / 汇总统计 (never summarised), B 汇总申报 (DOMAIN §1, §3).
 STATISTICS_FLAGS = frozenset({"A", "B"})
-_ = APP_TYPES  # shared code sets live with the import specs
 
 
 def _gnum() -> FieldSpec:

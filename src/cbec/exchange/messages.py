@@ -25,12 +25,16 @@ Business keys (identify the document and match its receipt):
 
 from __future__ import annotations
 
-from cbec.exchange.spec import FieldKind, FieldSpec, ListSpec, MessageSpec, register
+from cbec.exchange.spec import FieldSpec, ListSpec, MessageSpec, register
+from cbec.exchange.spec import code_field as _c
+from cbec.exchange.spec import decimal_field as _d
+from cbec.exchange.spec import declared_fields as _declared
+from cbec.exchange.spec import returned_fields as _returned
+from cbec.exchange.spec import text_field as _t
+from cbec.exchange.spec import typed_field as _k
 
 __all__ = ["IMPORT_DECLARATIONS", "IMPORT_RECEIPTS", "RETURN_STATUSES"]
 
-APP_TYPES = frozenset({"1", "2", "3"})  # 1 新增 2 变更 3 删除
-APP_STATUSES = frozenset({"1", "2"})  # 1 暂存 2 申报
 ID_TYPES = frozenset({"1", "2"})  # 1 身份证 2 其它
 CNY = frozenset({"142"})
 IMPORT_FLAG = frozenset({"I"})
@@ -39,42 +43,6 @@ IMPORT_TRADE_MODES = frozenset({"9610", "1210"})
 RETURN_STATUSES = frozenset(
     {"1", "2", "3", "4", "100", "120", "300", "399", "500", "501", "502", "503", "599", "700", "800", "899"}
 )
-
-
-def _t(name: str, max_len: int, required: bool = False) -> FieldSpec:
-    return FieldSpec(name, "text", max_len, required)
-
-
-def _c(name: str, max_len: int, required: bool = False, codes: frozenset[str] | None = None) -> FieldSpec:
-    return FieldSpec(name, "code", max_len, required, codes)
-
-
-def _d(name: str, required: bool = False) -> FieldSpec:
-    # N19,5: 19 significant digits, at most 5 of them after the point.
-    return FieldSpec(name, "decimal", 19, required, scale=5)
-
-
-def _k(name: str, kind: FieldKind, required: bool = False, max_len: int = 17) -> FieldSpec:
-    return FieldSpec(name, kind, max_len, required)
-
-
-def _declared() -> tuple[FieldSpec, ...]:
-    return (
-        _c("guid", 36, True),
-        _c("appType", 1, True, APP_TYPES),
-        _k("appTime", "datetime14", True, 14),
-        _c("appStatus", 3, True, APP_STATUSES),
-    )
-
-
-def _returned(*keys: FieldSpec) -> tuple[FieldSpec, ...]:
-    return (
-        _c("guid", 36, True),
-        *keys,
-        _c("returnStatus", 10, True),
-        _k("returnTime", "datetime17", True),
-        _t("returnInfo", 1000, True),
-    )
 
 
 def _buyer() -> tuple[FieldSpec, ...]:

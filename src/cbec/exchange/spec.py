@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "APP_STATUSES",
+    "APP_TYPES",
     "BASE_TRANSFER",
     "SPECS",
     "FieldKind",
@@ -31,8 +33,14 @@ __all__ = [
     "MessageKind",
     "MessageSpec",
     "UnknownMessageType",
+    "code_field",
+    "decimal_field",
+    "declared_fields",
     "register",
+    "returned_fields",
     "spec_for",
+    "text_field",
+    "typed_field",
 ]
 
 FieldKind = Literal["text", "code", "decimal", "int", "datetime14", "datetime17", "date8"]
@@ -139,6 +147,48 @@ def _base_transfer() -> ListSpec:
 
 #: The ``BaseTransfer`` block shared by every declaration (receipts from customs carry none).
 BASE_TRANSFER = _base_transfer()
+
+
+#: appType 1 新增 2 变更 3 删除; appStatus 1 暂存 2 申报 (DOMAIN §1).
+APP_TYPES = frozenset({"1", "2", "3"})
+APP_STATUSES = frozenset({"1", "2"})
+
+
+# Builders the message tables (``messages.py``, ``export_messages.py``) are written with.
+def text_field(name: str, max_len: int, required: bool = False) -> FieldSpec:
+    return FieldSpec(name, "text", max_len, required)
+
+
+def code_field(name: str, max_len: int, required: bool = False, codes: frozenset[str] | None = None) -> FieldSpec:
+    return FieldSpec(name, "code", max_len, required, codes)
+
+
+def decimal_field(name: str, required: bool = False) -> FieldSpec:
+    # N19,5: 19 significant digits, at most 5 of them after the point.
+    return FieldSpec(name, "decimal", 19, required, scale=5)
+
+
+def typed_field(name: str, kind: FieldKind, required: bool = False, max_len: int = 17) -> FieldSpec:
+    return FieldSpec(name, kind, max_len, required)
+
+
+def declared_fields() -> tuple[FieldSpec, ...]:
+    return (
+        code_field("guid", 36, True),
+        code_field("appType", 1, True, APP_TYPES),
+        typed_field("appTime", "datetime14", True, 14),
+        code_field("appStatus", 3, True, APP_STATUSES),
+    )
+
+
+def returned_fields(*keys: FieldSpec) -> tuple[FieldSpec, ...]:
+    return (
+        code_field("guid", 36, True),
+        *keys,
+        code_field("returnStatus", 10, True),
+        typed_field("returnTime", "datetime17", True),
+        text_field("returnInfo", 1000, True),
+    )
 
 
 class UnknownMessageType(KeyError):
