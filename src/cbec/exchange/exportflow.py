@@ -16,19 +16,20 @@ the departure's ``leaveTime``.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cbec.exchange.customs import serial_of
 from cbec.exchange.listflow import MATCHED, stamp, transition
-from cbec.exchange.model import Message, Unit, decimal_of
+from cbec.exchange.model import Message, Unit, date_of, decimal_of
 from cbec.exchange.records import CANCELLED, WAITING, StoredDocument, StoredReceipt, UnitOutcome, unit_of
 from cbec.exchange.spec import MessageSpec
 from cbec.export.matching import match_export
 from cbec.export.model import RELEASED_STATUSES, ExportList, ListItem
 from cbec.identity.model import Principal
+from cbec.kernel.clock import business_date
 from cbec.kernel.errors import FieldError
+from cbec.registry.warehouse_services import warehouse_by_filing_no
 
 if TYPE_CHECKING:
     from cbec.exchange.intake import IntakeContext
@@ -40,15 +41,6 @@ LIST = "CEB603"
 EXPORT_FLOW_TYPES = frozenset({"CEB303", "CEB505", "CEB603", "CEB507", "CEB509", "CEB605"})
 CLEARED = "399"
 PARCEL_LISTS = {"CEB507": ("ArrivalList", "arrival"), "CEB509": ("DepartureList", "departure")}
-
-
-def date8(text: str | None) -> date | None:
-    if not text or len(text) < 8 or not text[:8].isdigit():
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        return None
 
 
 def _items(unit: Unit) -> tuple[ListItem, ...]:
@@ -94,7 +86,7 @@ def project(uow: SqlUnitOfWork, doc: StoredDocument, unit: Unit) -> ExportList:
         traf_mode=head.get("trafMode", ""),
         country=head.get("country", ""),
         currency=currencies.pop() if len(currencies) == 1 else "",
-        ie_date=date8(head.get("ieDate")),
+        ie_date=date_of(head.get("ieDate")),
         released_on=None,
         departed_on=None,
         status=doc.status,
@@ -199,7 +191,7 @@ def _parcels(uow: SqlUnitOfWork, principal: Principal, doc: StoredDocument, ctx:
     list_name, kind = PARCEL_LISTS[doc.message_type]
     unit = unit_of(doc, ctx.protector)
     head = unit.head
-    on = date8(head.get("leaveTime") if kind == "departure" else head.get("appTime")) or uow.clock.now().date()
+    on = date_of(head.get("leaveTime") if kind == "departure" else head.get("appTime")) or business_date(uow.clock)
     code = head.get("logisticsCode", "")
     for parcel in unit.lists.get(list_name, []):
         number = parcel.get("logisticsNo", "")
@@ -240,8 +232,6 @@ def _cancel(uow: SqlUnitOfWork, principal: Principal, index: int, unit: Unit) ->
 
 def check_before(uow: SqlUnitOfWork, message: Message, spec: MessageSpec) -> list[FieldError]:
     """Stateful checks before anything is stored: a 9810 list's overseas warehouse is filed."""
-    from cbec.registry.warehouse_services import warehouse_by_filing_no
-
     problems: list[FieldError] = []
     if message.type != LIST:
         return problems
@@ -310,7 +300,7 @@ def take_customs_receipt(
             uow.exports.update_list(target.id, invt_no=head["invtNo"])
         status = head.get("returnStatus", "")
         _receipt(uow, target, "customs", status, head.get("returnInfo", ""))
-        released_on = date8(head.get("returnTime")) if status == "800" else None
+        released_on = date_of(head.get("returnTime")) if status == "800" else None
         extra = {"released_on": released_on} if released_on else {}
         target = _move(uow, principal, target, status, None, **extra)
         target = _after_clearance(uow, principal, target, ctx)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from cbec.audit.services import record
 from cbec.exchange import matching
 from cbec.exchange.customs import serial_of
-from cbec.exchange.model import Message, Unit, decimal_of
+from cbec.exchange.model import Message, Unit, date_of, decimal_of
 from cbec.exchange.rates import rates_for
 from cbec.exchange.records import CANCELLED, WAITING, StoredDocument, StoredReceipt, TaxRecord, UnitOutcome, unit_of
 from cbec.exchange.spec import MessageSpec
@@ -84,11 +84,7 @@ def _year(head: dict[str, str]) -> int:
 
 
 def _on(head: dict[str, str]) -> date | None:
-    text = head.get("declTime") or head.get("appTime") or ""
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        return None
+    return date_of(head.get("declTime") or head.get("appTime"))
 
 
 def _items(listing: Unit) -> list[tuple[str, Decimal, Decimal]]:

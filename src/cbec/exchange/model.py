@@ -8,9 +8,10 @@ units (``Order``, ``Inventory`` …), each a head record plus zero or more list 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["NAMESPACE", "Message", "Unit", "decimal_of"]
+__all__ = ["NAMESPACE", "Message", "Unit", "date_of", "decimal_of"]
 
 NAMESPACE = "http://www.chinaport.gov.cn/ceb"
 
@@ -47,3 +48,13 @@ def decimal_of(text: str | None) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+def date_of(text: str | None) -> date | None:
+    """The calendar date of a ``YYYYMMDD…`` value (date8, datetime14/17), or None when it is not one."""
+    if not text or len(text) < 8 or not text[:8].isdigit():
+        return None
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return None

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
+from cbec.exchange.model import date_of
 from cbec.export.model import ExportList, ListItem, to_fen
 from cbec.storage import tables as t
 
@@ -282,7 +283,7 @@ class SqlExportRepository:
                         ebc_code=row.ebc_code or "",
                         charge=Decimal(head.get("charge", "0")),
                         currency=head.get("currency", ""),
-                        accounting_date=_date8(head.get("accountingDate")),
+                        accounting_date=date_of(head.get("accountingDate")),
                         document_id=row.id,
                     )
                 )
@@ -370,12 +371,3 @@ def _return(row: Any) -> dict[str, Any]:
         "eligible": row.eligible,
         "verdict": json.loads(row.verdict),
     }
-
-
-def _date8(text: str | None) -> date | None:
-    if not text or len(text) < 8 or not text[:8].isdigit():
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        return None
