@@ -96,7 +96,7 @@ def _file_warehouses(new_uow: Callable[[], SqlUnitOfWork], owner_codes: list[str
     for owner, data in demo_warehouse_inputs(seed):
         with new_uow() as uow:
             enterprise = uow.enterprises.by_customs_codes([owner_codes[owner]])[owner_codes[owner]]
-            known = {w.name: w.filing_no for w in warehouses_of(uow, SYSTEM, enterprise.id)}
+            known = {w.name: w.filing_no for w in warehouses_of(uow, SYSTEM, enterprise.id) if w.is_filed}
             numbers.append(known.get(data.name) or file_warehouse(uow, SYSTEM, enterprise.id, data).filing_no)
     return numbers
 
