@@ -12,18 +12,8 @@ from pathlib import Path
 import pytest
 
 from cbec.export.model import A_FLAG, B_FLAG, CNY, ExportList, ListItem
-from cbec.export.summary import (
-    Coverage,
-    DraftDeclaration,
-    DraftItem,
-    ResultRecord,
-    SummaryKeys,
-    apply_mapping,
-    draft_declarations,
-    load_keys,
-    map_result,
-    simulated_result,
-)
+from cbec.export.summary import DraftDeclaration, DraftItem, SummaryKeys, draft_declarations, load_keys
+from cbec.export.summary_result import Coverage, ResultRecord, apply_mapping, map_result, simulated_result
 
 D = Decimal
 USD, GBP = "502", "303"  # customs currency codes

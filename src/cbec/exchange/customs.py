@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from cbec.export.summary import ResultRecord, SummaryDraft, simulated_result
+from cbec.export.summary import SummaryDraft
+from cbec.export.summary_result import ResultRecord, simulated_result
 
 __all__ = ["CustomsGateway", "CustomsReceipt", "MessageSigner", "SimulatedCustoms", "SimulationRates"]
 

@@ -20,7 +20,8 @@ from cbec.exchange.model import Message, Unit
 from cbec.exchange.records import UnitOutcome
 from cbec.exchange.spec import MessageSpec
 from cbec.export.model import B_FLAG, RELEASED_STATUSES, ExportList
-from cbec.export.summary import ResultRecord, SummaryKeys, draft_declarations, map_result
+from cbec.export.summary import SummaryKeys, draft_declarations
+from cbec.export.summary_result import ResultRecord, map_result
 from cbec.identity.model import Principal
 from cbec.kernel.errors import FieldError
 
