@@ -16,6 +16,7 @@ from cbec.export.taxdata import (
     RebateCancelled,
     load_customs_districts,
     load_fx_rates,
+    load_pilot_zones,
     load_rebate_cancelled,
 )
 from cbec.export.taxfile import HEADERS, month_rows, monthly_csv, monthly_workbook
@@ -414,3 +415,14 @@ def test_the_file_takes_one_month_of_one_shipper() -> None:
     mixed = register_rows([LISTS[0], export_list(6, (item(1, "1.00"),), ebc_code="3301E00002")])
     with pytest.raises(ValueError, match="several shippers"):
         monthly_csv(mixed, month="2024-05")
+
+
+def test_the_packaged_pilot_zones_are_the_five_seed_cities_and_unconfirmed() -> None:
+    zones = load_pilot_zones()
+    assert sorted(zones) == ["330100", "370100", "440100", "442000", "500000"]
+    assert zones["330100"].approved_on == date(2015, 3, 7)
+    assert {z.confirmed for z in zones.values()} == {False}
+    # An unconfirmed approval still lets the zone check pass, but marks the outcome unconfirmed.
+    lst = export_list(12, (item(1, "20.00", gcode="6109100000"),))
+    reason = check_eligibility("330100", True, lst, zones=zones, rebate_cancelled=load_rebate_cancelled()).reasons[2]
+    assert (reason.rule, reason.outcome, reason.confirmed) == ("103.1.1.zone", "pass", False)
