@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from cbec.exchange.model import Message
 from cbec.exchange.receipts import RECEIPT_OF, receipt_message
 from cbec.exchange.records import DocumentQuery, StoredDocument
-from cbec.identity.model import Principal, Role
+from cbec.identity.model import Principal
 from cbec.kernel.errors import NotFound, PermissionDenied
 from cbec.kernel.privacy import Protector
 
@@ -21,14 +21,7 @@ __all__ = ["DocumentView", "get_document", "list_documents", "scoped", "trace"]
 
 def scoped(principal: Principal, query: DocumentQuery) -> DocumentQuery:
     """Enterprise users see their own documents, officers their district, city roles their city."""
-    if principal.is_system:
-        return query
-    if principal.role is Role.ENTERPRISE:
-        return replace(query, enterprise_id=principal.enterprise_id)
-    query = replace(query, city_code=principal.city_code)
-    if principal.role is Role.DISTRICT_OFFICER:
-        query = replace(query, district_code=principal.district_code)
-    return query
+    return replace(query, **principal.scope_filters())
 
 
 def _visible(principal: Principal, doc: StoredDocument) -> bool:

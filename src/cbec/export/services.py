@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from cbec.exchange.model import Message, Unit
 from cbec.export.model import A_FLAG, B_FLAG, RELEASED_STATUSES, ExportList
 from cbec.export.summary import SummaryKeys, draft_declarations, summary_deadline
-from cbec.identity.model import Principal, Role
+from cbec.identity.model import Principal
 from cbec.kernel.errors import FieldError, ValidationFailed
 from cbec.kernel.workdays import WorkdayCalendar
 
@@ -44,14 +44,7 @@ def month_range(month: str) -> tuple[date, date]:
 
 def scope_filter(principal: Principal) -> dict[str, Any]:
     """The projection filters that keep a principal inside its own scope."""
-    if principal.is_system:
-        return {}
-    if principal.role is Role.ENTERPRISE:
-        return {"enterprise_id": principal.enterprise_id or -1}
-    scope: dict[str, Any] = {"city_code": principal.city_code}
-    if principal.role is Role.DISTRICT_OFFICER:
-        scope["district_code"] = principal.district_code
-    return scope
+    return dict(principal.scope_filters())
 
 
 @dataclass

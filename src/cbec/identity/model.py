@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["SYSTEM", "Principal", "Role", "User"]
 
@@ -64,6 +65,17 @@ class Principal:
         if city_code != self.city_code:
             return False
         return self.role is not Role.DISTRICT_OFFICER or district_code == self.district_code
+
+    def scope_filters(self) -> dict[str, Any]:
+        """The same rule as ``sees``, as column filters for a listing: {} for the system, the
+        enterprise id for an enterprise user, else the city (and the district for an officer)."""
+        if self.is_system:
+            return {}
+        if self.role is Role.ENTERPRISE:
+            return {"enterprise_id": self.enterprise_id if self.enterprise_id is not None else -1}
+        if self.role is Role.DISTRICT_OFFICER:
+            return {"city_code": self.city_code, "district_code": self.district_code}
+        return {"city_code": self.city_code}
 
     @property
     def actor(self) -> str:
