@@ -26,7 +26,7 @@ from cbec.exchange.intake import IntakeContext, ingest_message
 from cbec.exchange.model import Message
 from cbec.exchange.xmlcodec import to_xml
 from cbec.identity.model import SYSTEM
-from cbec.identity.services import NewUser, create_user, issue_token
+from cbec.identity.services import NewUser, create_user
 from cbec.kernel.clock import FixedClock
 from cbec.registry.districts import load_districts
 from cbec.registry.services import create_enterprise
@@ -34,7 +34,6 @@ from cbec.storage import migrate
 from cbec.storage import tables as t
 from cbec.storage.db import make_engine
 from cbec.testing.exports import Item, Shipment, arrival, departure, party_inputs
-from cbec.web.app import create_app
 
 PAID, UNPAID = "3301E00001", "3301E00002"
 MONTH = "2024-11"
@@ -85,24 +84,6 @@ def platform(tmp_path: Path, fixed_clock: FixedClock) -> Iterator[Platform]:
         yield built
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def bearer(platform: Platform) -> Callable[[str], dict[str, str]]:
-    def headers(username: str) -> dict[str, str]:
-        with platform.uow() as uow:
-            user = uow.users.by_username(username)
-            assert user is not None
-            token = issue_token(uow, user.principal(), "e2e")
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
 
 
 @pytest.fixture

@@ -15,13 +15,11 @@ from sqlalchemy import func, select
 from cbec.bootstrap import Platform
 from cbec.config import Settings
 from cbec.demo.seed import seed_demo
-from cbec.identity.services import issue_token
 from cbec.kernel.clock import FixedClock
 from cbec.registry.districts import load_districts
 from cbec.storage import migrate
 from cbec.storage import tables as t
 from cbec.storage.db import make_engine
-from cbec.web.app import create_app
 
 WAREHOUSES = "/api/v1/warehouses"
 SEED_COUNT = 60
@@ -69,30 +67,12 @@ def platform(tmp_path: Path, fixed_clock: FixedClock) -> Iterator[Platform]:
 
 
 @pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
 def rows_in(platform: Platform) -> Callable[[str], int]:
     def count(table: str) -> int:
         with platform.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.metadata.tables[table])).scalar_one())
 
     return count
-
-
-@pytest.fixture
-def bearer(platform: Platform) -> Callable[[str], dict[str, str]]:
-    def headers(username: str) -> dict[str, str]:
-        with platform.uow() as uow:
-            user = uow.users.by_username(username)
-            assert user is not None
-            token = issue_token(uow, user.principal(), "e2e")
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
 
 
 def _own_enterprise(platform: Platform) -> tuple[int, str]:

@@ -16,7 +16,6 @@ from cbec.bootstrap import Platform
 from cbec.config import Settings
 from cbec.demo.generator import demo_enterprises
 from cbec.demo.seed import seed_demo
-from cbec.identity.services import issue_token
 from cbec.kernel.clock import FixedClock
 from cbec.kernel.ids import uscc_with_check
 from cbec.registry.districts import load_districts
@@ -49,32 +48,12 @@ def platform(tmp_path: Path, fixed_clock: FixedClock) -> Iterator[Platform]:
 
 
 @pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
-    with TestClient(create_app(platform)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
 def rows_in(platform: Platform) -> Callable[[str], int]:
     def count(table: str) -> int:
         with platform.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.metadata.tables[table])).scalar_one())
 
     return count
-
-
-@pytest.fixture
-def bearer(platform: Platform) -> Callable[[str], dict[str, str]]:
-    """``bearer("demo.admin")``: headers with a freshly issued API token of that demo user."""
-
-    def headers(username: str) -> dict[str, str]:
-        with platform.uow() as uow:
-            user = uow.users.by_username(username)
-            assert user is not None
-            token = issue_token(uow, user.principal(), "e2e")
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
 
 
 def _enterprise_id_of(platform: Platform, username: str) -> int:
