@@ -17,7 +17,7 @@ from cbec.demo.seed import seed_demo
 from cbec.exchange.customs import SimulatedCustoms, SimulationRates
 from cbec.exchange.intake import IntakeContext, ingest_message
 from cbec.exchange.model import Message
-from cbec.exchange.xmlcodec import to_xml
+from cbec.exchange.xmlcodec import parse_xml, to_xml
 from cbec.identity.model import SYSTEM
 from cbec.identity.services import NewUser, create_user
 from cbec.kernel.clock import FixedClock
@@ -202,3 +202,22 @@ def test_shipments_show_the_missing_steps(client: TestClient, bearer) -> None:  
     assert client.get("/api/v1/export/shipments/999999", headers=admin).status_code == 404
     assert client.get("/api/v1/export/shipments", params={"limit": 0}, headers=admin).status_code == 422
     assert client.get("/api/v1/export/shipments").status_code == 401
+
+
+def test_each_export_document_is_answered_by_its_receipt_message(client: TestClient, bearer) -> None:  # type: ignore[no-untyped-def]
+    admin = bearer("demo.admin")
+    listed = client.get("/api/v1/export/shipments", params={"q": "EC201"}, headers=admin).json()
+    (row,) = listed["items"]
+    receipt = client.get(f"/api/v1/documents/{row['document_id']}/receipt", headers=admin)
+    assert (receipt.status_code, receipt.headers["content-type"]) == (200, "application/xml")
+    parsed = parse_xml(receipt.content)
+    assert parsed.errors == []
+    assert parsed.message is not None
+    assert parsed.message.type == "CEB604"
+    heads = [u.head for u in parsed.message.units]
+    assert [(h["returnStatus"], h["copNo"], h["agentCode"]) for h in heads] == [
+        ("120", "EC201", "3301A00001"),
+        ("399", "EC201", "3301A00001"),
+        ("800", "EC201", "3301A00001"),
+    ]
+    assert heads[-1]["invtNo"] == row["invt_no"]

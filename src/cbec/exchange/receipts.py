@@ -1,4 +1,4 @@
-"""The platform's answers as customs receipt messages (CEB312, 412, 512, 514, 622, 624, 626, 712)
+"""The platform's answers as customs receipt messages (CEB312 … 712 on import, CEB304 … 702 on export)
 and the format-error receipt CEB900, built from stored receipts and the receipt specs."""
 
 from __future__ import annotations
@@ -23,6 +23,15 @@ RECEIPT_OF = {
     "CEB623": "CEB624",
     "CEB625": "CEB626",
     "CEB711": "CEB712",
+    "CEB303": "CEB304",
+    "CEB403": "CEB404",
+    "CEB505": "CEB506",
+    "CEB507": "CEB508",
+    "CEB509": "CEB510",
+    "CEB603": "CEB604",
+    "CEB605": "CEB606",
+    "CEB607": "CEB608",
+    "CEB701": "CEB702",
 }
 
 

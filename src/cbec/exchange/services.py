@@ -130,4 +130,7 @@ def receipt_for(uow: SqlUnitOfWork, principal: Principal, document_id: int) -> M
     doc = view.document
     if doc.message_type not in RECEIPT_OF:
         raise NotFound(f"{doc.message_type} documents have no receipt message")
-    return receipt_message(doc.message_type, doc.body.get("head", {}), uow.documents.receipts_of(doc.id))
+    head = dict(doc.body.get("head", {}))
+    if doc.keys.get("invt_no"):  # customs numbers the list after it was sent: echo that number
+        head["invtNo"] = doc.keys["invt_no"] or ""
+    return receipt_message(doc.message_type, head, uow.documents.receipts_of(doc.id))
