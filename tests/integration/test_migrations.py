@@ -29,6 +29,10 @@ EXPECTED_TABLES = {
     "overseas_warehouses",
     "export_returns",
     "parcel_events",
+    "stats_outbox",
+    "fx_rates",
+    "stat_reports",
+    "target_inputs",
 }
 
 
@@ -72,7 +76,7 @@ def test_revision_is_head_after_upgrade(db_url: str) -> None:
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
     try:
-        assert migrate.current_revision(engine) == migrate.head_revision(db_url) == "0003"
+        assert migrate.current_revision(engine) == migrate.head_revision(db_url) == "0004"
     finally:
         engine.dispose()
 

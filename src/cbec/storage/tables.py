@@ -390,3 +390,63 @@ parcel_events = Table(
     Column("on", Date, nullable=False),
     Index(None, "logistics_code", "logistics_no", "kind", unique=True),
 )
+
+# ---- statistics (统计监测) -------------------------------------------------------------------
+
+# Lists whose fact lines must be rebuilt: written in the same transaction as the change, drained
+# by stats refresh (stats/refresh.py) into the analytics store. Keyed by document id, so a list
+# changed ten times before the next refresh is rebuilt once.
+stats_outbox = Table(
+    "stats_outbox",
+    metadata,
+    Column("document_id", Integer, ForeignKey("documents.id"), primary_key=True, autoincrement=False),
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+)
+
+# Dated exchange rates to CNY for statistics (stats/fx.py). Exact decimal text, never float.
+fx_rates = Table(
+    "fx_rates",
+    metadata,
+    Column("currency", String(3), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("cny_per_unit", String(24), nullable=False),
+    Column("source", String(300), nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+)
+
+# 统计直报: one monthly report per enterprise, form and month. ``figures`` is JSON: per field its
+# value (decimal text), where it came from (prefilled from platform data, or entered) and when.
+stat_reports = Table(
+    "stat_reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("city_code", String(16), nullable=False),
+    Column("district_code", String(16), nullable=False),
+    Column("form", String(40), nullable=False),
+    Column("period", String(7), nullable=False),  # YYYY-MM reported on
+    Column("status", String(16), nullable=False),  # draft | submitted | returned
+    Column("figures", Text, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=True),
+    Column("submitted_by", Integer, ForeignKey("users.id"), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "enterprise_id", "form", "period", unique=True),
+    Index(None, "city_code", "period", "status"),
+)
+
+# Figures for targets the platform's data cannot measure (trained people, parks …), entered by a
+# city administrator through a form; each value keeps who entered it and from which source.
+target_inputs = Table(
+    "target_inputs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target_id", String(80), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("value", String(32), nullable=False),  # exact decimal text
+    Column("source", String(300), nullable=False),
+    Column("entered_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    Index(None, "target_id", "as_of", unique=True),
+)

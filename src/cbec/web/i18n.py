@@ -959,3 +959,15 @@ _EN.update(
         "exp.unconfirmed_short": "not confirmed",
     }
 )
+
+
+# --- statistics pages: each feature keeps its strings in its own module ---
+def _merge_features() -> None:
+    from cbec.web import i18n_reports, i18n_stats, i18n_targets
+
+    for feature in (i18n_stats, i18n_reports, i18n_targets):
+        _ZH.update(feature.ZH)
+        _EN.update(feature.EN)
+
+
+_merge_features()
