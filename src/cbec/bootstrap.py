@@ -8,7 +8,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
-from cbec.config import Settings, get_settings
+from cbec.config import Settings, analytics_path, get_settings
 from cbec.exchange.customs import SimulatedCustoms, SimulationRates
 from cbec.exchange.intake import IntakeContext
 from cbec.export.summary import SummaryKeys, load_keys
@@ -17,6 +17,7 @@ from cbec.kernel.clock import Clock, SystemClock
 from cbec.kernel.privacy import Protector
 from cbec.kernel.workdays import WorkdayCalendar, load_calendar
 from cbec.registry.districts import DistrictBook, load_districts
+from cbec.storage.analytics import AnalyticsStore
 from cbec.storage.db import make_engine
 from cbec.storage.uow import SqlUnitOfWork
 
@@ -40,6 +41,10 @@ class Platform:
     @cached_property
     def summary_keys(self) -> SummaryKeys:
         return load_keys(self.settings.summary_keys_file or None)
+
+    @cached_property
+    def analytics(self) -> AnalyticsStore:
+        return AnalyticsStore(analytics_path(self.settings))
 
     def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock, read_only=read_only)

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/cbec.sqlite3"
     #: Where the embedded database, uploads and analytics files live.
     data_dir: Path = Path("./var")
+    #: The analytics store (DuckDB file of fact lines, stats/). Empty: beside the SQLite file
+    #: (``cbec.sqlite3`` → ``cbec.analytics.duckdb``), or ``data_dir/analytics.duckdb`` on PostgreSQL.
+    analytics_file: str = ""
     #: Secret for protecting personal data at rest and signing; must be set in production.
     secret_key: str = Field(default="dev-only-insecure-secret-change-me", min_length=16)
     #: Mark cookies Secure (HTTPS only). Unset: Secure whenever the request came over HTTPS
@@ -59,3 +62,14 @@ class Settings(BaseSettings):
 @cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def analytics_path(settings: Settings) -> Path:
+    """Where the analytics store lives for these settings (see ``Settings.analytics_file``)."""
+    if settings.analytics_file:
+        return Path(settings.analytics_file)
+    prefix = "sqlite:///"
+    if settings.database_url.startswith(prefix) and ":memory:" not in settings.database_url:
+        database = Path(settings.database_url[len(prefix) :])
+        return database.with_name(database.stem + ".analytics.duckdb")
+    return settings.data_dir / "analytics.duckdb"

@@ -44,7 +44,7 @@ RELEASED_STATUSES = frozenset({"800", "899"})
 # Column name -> Ibis type string. The order is the table's column order on every backend.
 FACT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("line_key", "string"),  # list_key + "#" + gnum
-    ("list_key", "string"),  # "I:agentCode:copNo" or "E:agentCode:copNo"
+    ("list_key", "string"),  # "I:" or "E:" + the list's business key
     ("direction", "string"),  # import | export
     ("trade_mode", "string"),  # 9610 | 1210 | 9710 | 9810 | 1239
     ("statistics_flag", "string"),  # export 9610: A 汇总统计 | B 汇总申报; otherwise ""
@@ -90,8 +90,7 @@ class SourceList:
     """What the fact table needs of one current list, read by storage from either direction."""
 
     direction: str
-    agent_code: str
-    cop_no: str
+    business_key: str  # the list's business key in the exchange (agentCode + copNo)
     trade_mode: str
     statistics_flag: str
     city_code: str | None
@@ -104,7 +103,7 @@ class SourceList:
 
     @property
     def list_key(self) -> str:
-        return f"{'I' if self.direction == IMPORT else 'E'}:{self.agent_code}:{self.cop_no}"
+        return f"{'I' if self.direction == IMPORT else 'E'}:{self.business_key}"
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from cbec.exchange.validation import validate
 from cbec.identity.model import SYSTEM, Principal
 from cbec.kernel.errors import CbecError, FieldError
 from cbec.storage.exchange_repo import KEY_COLUMNS
+from cbec.storage.stats_repo import STATS_TYPES, enqueue
 
 if TYPE_CHECKING:
     import psycopg
@@ -278,6 +279,7 @@ def _store_batch(
             if gone:
                 cur.execute(sql.SQL("DELETE FROM {} WHERE seq = ANY(%s)").format(_STAGING), (gone,))
             inserted = _insert(cur, now)
+            enqueue(uow.documents.conn, [i for (mt, _), (i, _, _) in inserted.items() if mt in STATS_TYPES])
             drafts: list[EventDraft] = []
             stored: list[tuple[_Row, int]] = []
             for row in rows:

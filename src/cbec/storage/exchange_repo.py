@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from cbec.exchange.records import DocumentQuery, NewDocument, StoredDocument, StoredReceipt, TaxRecord
 from cbec.storage import tables as t
 from cbec.storage.repositories import aware
+from cbec.storage.stats_repo import STATS_TYPES, enqueue, enqueue_if_list
 
 KEY_COLUMNS = (
     "order_no",
@@ -133,6 +134,8 @@ class SqlDocumentRepository:
         } | keys
         key = self.conn.execute(_INSERT, values).inserted_primary_key
         assert key is not None
+        if new.message_type in STATS_TYPES:
+            enqueue(self.conn, [int(key[0])])
         return StoredDocument(
             id=int(key[0]),
             message_type=new.message_type,
@@ -158,6 +161,7 @@ class SqlDocumentRepository:
     def set_status(self, document_id: int, status: str, detail: dict[str, Any] | None) -> None:
         text = json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail is not None else None
         self.conn.execute(_SET_STATUS, {"doc_id": document_id, "st": status, "sd": text})
+        enqueue_if_list(self.conn, document_id)
 
     def set_invt_no(self, document_id: int, invt_no: str) -> None:
         self.conn.execute(update(t.documents).where(D.id == document_id).values(invt_no=invt_no))

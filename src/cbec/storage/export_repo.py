@@ -15,6 +15,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, or_, select, upda
 from cbec.exchange.model import date_of
 from cbec.export.model import ExportList, ListItem, to_fen
 from cbec.storage import tables as t
+from cbec.storage.stats_repo import enqueue
 
 __all__ = ["ReceiptOfPayment", "SqlExportRepository", "StoredSummary"]
 
@@ -156,6 +157,7 @@ class SqlExportRepository:
         ]
         if items:
             self.conn.execute(insert(t.export_list_items), items)
+        enqueue(self.conn, [export_list.document_id])
 
     def forget_list(self, agent_code: str, cop_no: str) -> None:
         """Drop the projection of a list's earlier version (a change or a withdrawal replaces it)."""
@@ -165,6 +167,7 @@ class SqlExportRepository:
 
     def update_list(self, document_id: int, **values: Any) -> None:
         self.conn.execute(update(t.export_lists).where(L.document_id == document_id).values(**values))
+        enqueue(self.conn, [document_id])
 
     def get_list(self, document_id: int) -> ExportList | None:
         found = list(self._load(select(t.export_lists).where(L.document_id == document_id)))
@@ -293,6 +296,7 @@ class SqlExportRepository:
 
     def add_return(self, row: dict[str, Any]) -> None:
         self.conn.execute(insert(t.export_returns), [row])
+        enqueue(self.conn, [row["document_id"]])
 
     def return_of(self, enterprise_id: int, return_no: str) -> dict[str, Any] | None:
         c = t.export_returns.c

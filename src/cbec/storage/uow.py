@@ -9,12 +9,15 @@ from sqlalchemy import Connection, Engine
 from cbec.kernel.clock import Clock, SystemClock
 from cbec.storage.exchange_repo import SqlBuyerLedger, SqlDocumentRepository
 from cbec.storage.export_repo import SqlExportRepository
+from cbec.storage.report_repo import SqlReportRepository
 from cbec.storage.repositories import (
     SqlAuditLog,
     SqlCredentialRepository,
     SqlEnterpriseRepository,
     SqlUserRepository,
 )
+from cbec.storage.stats_repo import SqlStatsRepository
+from cbec.storage.target_repo import SqlTargetInputRepository
 from cbec.storage.warehouse_repo import SqlWarehouseRepository
 
 __all__ = ["SqlUnitOfWork"]
@@ -32,6 +35,9 @@ class SqlUnitOfWork:
     ledger: SqlBuyerLedger
     exports: SqlExportRepository
     warehouses: SqlWarehouseRepository
+    stats: SqlStatsRepository
+    reports: SqlReportRepository
+    targets: SqlTargetInputRepository
 
     def __init__(self, engine: Engine, clock: Clock | None = None, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -52,6 +58,9 @@ class SqlUnitOfWork:
         self.ledger = SqlBuyerLedger(self._conn)
         self.exports = SqlExportRepository(self._conn)
         self.warehouses = SqlWarehouseRepository(self._conn)
+        self.stats = SqlStatsRepository(self._conn)
+        self.reports = SqlReportRepository(self._conn)
+        self.targets = SqlTargetInputRepository(self._conn)
         return self
 
     def __exit__(

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from cbec.web.api import enterprises, exchange, export, identity, reference, tax, warehouses
+from cbec.web.api import enterprises, exchange, export, identity, reference, reports, stats, targets, tax, warehouses
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(identity.router)
@@ -12,3 +12,6 @@ router.include_router(exchange.router)
 router.include_router(export.router)
 router.include_router(tax.router)
 router.include_router(warehouses.router)
+router.include_router(stats.router)
+router.include_router(targets.router)
+router.include_router(reports.router)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from cbec.web.pages import account, enterprises, exchange, export, home, warehouses
+from cbec.web.pages import account, cockpit, enterprises, exchange, export, home, reports, targets, warehouses
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
@@ -11,3 +11,6 @@ router.include_router(enterprises.router)
 router.include_router(exchange.router)
 router.include_router(export.router)
 router.include_router(warehouses.router)
+router.include_router(cockpit.router)
+router.include_router(targets.router)
+router.include_router(reports.router)

@@ -1,0 +1,7 @@
+"""JSON API: stats (filled in by the statistics work)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/stats", tags=["stats"])
