@@ -53,10 +53,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def platform(db_url: str, fixed_clock: FixedClock) -> Iterator[Platform]:
-    """The real wiring over a migrated database, with the test clock."""
+def platform(db_url: str, fixed_clock: FixedClock, tmp_path: Path) -> Iterator[Platform]:
+    """The real wiring over a migrated database, with the test clock and its own analytics file."""
     migrate.upgrade(db_url)
-    settings = Settings(database_url=db_url)
+    settings = Settings(database_url=db_url, analytics_file=str(tmp_path / "analytics.duckdb"))
     engine = make_engine(db_url)
     try:
         yield Platform(settings, engine, load_districts(), fixed_clock)

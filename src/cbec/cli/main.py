@@ -14,11 +14,13 @@ from rich.table import Table
 
 from cbec.audit.services import verify
 from cbec.cli import exchange
+from cbec.cli import stats as stats_cli
 from cbec.cli.common import EXIT_REJECTED, emit_json, handled, platform, usage_error
 from cbec.cli.export import export_app
 from cbec.cli.tax import tax_app
 from cbec.cli.warehouses import warehouse_app
 from cbec.demo.imports import SIZES
+from cbec.demo.rates import DEMO_RATES
 from cbec.demo.seed import seed_demo
 from cbec.demo.traffic import TrafficReport, seed_traffic
 from cbec.identity.model import SYSTEM
@@ -27,6 +29,7 @@ from cbec.kernel.clock import business_date
 from cbec.kernel.errors import FieldError, NotFound, ValidationFailed
 from cbec.registry.services import ImportRefused, import_enterprises
 from cbec.registry.spreadsheet import build_template, parse_workbook
+from cbec.stats.refresh import refresh
 from cbec.storage import migrate
 
 app = typer.Typer(
@@ -47,6 +50,8 @@ app.add_typer(
     export_app, name="export", help="Export side: monthly summary (汇总申报), 103号 register, reconciliation."
 )
 app.add_typer(warehouse_app, name="warehouse")
+app.command("stats")(stats_cli.stats)
+app.add_typer(stats_cli.analytics_app, name="analytics")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
@@ -110,6 +115,11 @@ def demo_seed(
                 traffic = seed_traffic(
                     p.uow, p.districts, p.intake_context(), size=size, seed=p.settings.demo_seed, progress=on_count
                 )
+        with p.uow() as uow:
+            if not uow.stats.rates():  # never over a bureau's own rates
+                uow.stats.load_rates(DEMO_RATES, uow.clock.now())
+                uow.commit()
+        refresh(p)  # the fact table, so the cockpit opens on current figures
     if as_json:
         emit_json(
             {
