@@ -15,6 +15,7 @@ from rich.table import Table
 from cbec.audit.services import verify
 from cbec.cli import exchange
 from cbec.cli import stats as stats_cli
+from cbec.cli import targets as targets_cli
 from cbec.cli.common import EXIT_REJECTED, emit_json, handled, platform, usage_error
 from cbec.cli.export import export_app
 from cbec.cli.tax import tax_app
@@ -52,6 +53,9 @@ app.add_typer(
 app.add_typer(warehouse_app, name="warehouse")
 app.command("stats")(stats_cli.stats)
 app.add_typer(stats_cli.analytics_app, name="analytics")
+app.command("targets")(targets_cli.targets_command)
+app.command("tiers")(targets_cli.tiers_command)
+app.add_typer(targets_cli.target_input_app, name="target")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),

@@ -75,30 +75,45 @@ def parse_rates_csv(text: str) -> list[FxRate]:
     errors: list[FieldError] = []
     rates: list[FxRate] = []
     seen: set[tuple[str, date]] = set()
+
     for number, row in enumerate(reader, start=2):
         path = f"row[{number}]"
         currency = (row["currency"] or "").strip()
         if not (len(currency) == 3 and currency.isdigit()):
-            errors.append(FieldError(f"{path}/currency", "rates.currency", "not a 3-digit customs currency code", "use e.g. 502 for USD"))
+            errors.append(
+                FieldError(
+                    f"{path}/currency", "rates.currency", "not a 3-digit customs currency code", "use e.g. 502 for USD"
+                )
+            )
             continue
         try:
             valid_from = date.fromisoformat((row["valid_from"] or "").strip())
         except ValueError:
-            errors.append(FieldError(f"{path}/valid_from", "rates.date", "not a date YYYY-MM-DD", "write the first day the rate applies"))
+            errors.append(
+                FieldError(
+                    f"{path}/valid_from", "rates.date", "not a date YYYY-MM-DD", "write the first day the rate applies"
+                )
+            )
             continue
         try:
             value = Decimal((row["cny_per_unit"] or "").strip())
         except InvalidOperation:
             value = Decimal(0)
         if not value.is_finite() or value <= 0:
-            errors.append(FieldError(f"{path}/cny_per_unit", "rates.value", "not a positive decimal", "write CNY per one unit"))
+            errors.append(
+                FieldError(f"{path}/cny_per_unit", "rates.value", "not a positive decimal", "write CNY per one unit")
+            )
             continue
         source = (row["source"] or "").strip()
         if not source:
-            errors.append(FieldError(f"{path}/source", "rates.source", "every rate needs its source", "name the notice"))
+            errors.append(
+                FieldError(f"{path}/source", "rates.source", "every rate needs its source", "name the notice")
+            )
             continue
         if (currency, valid_from) in seen:
-            errors.append(FieldError(path, "rates.duplicate", f"a second rate for {currency} from {valid_from}", "keep one"))
+            errors.append(
+                FieldError(path, "rates.duplicate", f"a second rate for {currency} from {valid_from}", "keep one")
+            )
             continue
         seen.add((currency, valid_from))
         rates.append(FxRate(currency, valid_from, value, source))

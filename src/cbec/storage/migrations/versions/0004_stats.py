@@ -21,9 +21,7 @@ def upgrade() -> None:
         "stats_outbox",
         sa.Column("document_id", sa.Integer(), nullable=False),
         sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["document_id"], ["documents.id"], name=op.f("fk_stats_outbox_document_id_documents")
-        ),
+        sa.ForeignKeyConstraint(["document_id"], ["documents.id"], name=op.f("fk_stats_outbox_document_id_documents")),
         sa.PrimaryKeyConstraint("document_id", name=op.f("pk_stats_outbox")),
     )
     op.create_table(
