@@ -354,3 +354,25 @@ def enter_target_input(
     record(uow, principal, "target_input.enter", "target_input", stored.id, after=after, city_code=target.city_code)
     uow.commit()
     return stored
+
+
+def targets_for(
+    lines: ir.Table,
+    uow: SqlUnitOfWork,
+    principal: Principal,
+    today: date,
+    catalog: TargetCatalog | None = None,
+) -> list[TargetStatus]:
+    """The targets a signed-in user may follow: city roles see their city's, a district officer
+    the targets set for their district. Enterprises follow their own figures in the cockpit."""
+    catalog = catalog or load_targets()
+    if principal.is_system:
+        city = None
+    elif principal.role is Role.ENTERPRISE or principal.city_code is None:
+        raise PermissionDenied("policy targets are followed by the bureau's staff")
+    else:
+        city = principal.city_code
+    statuses = targets_report(lines, entered_figures(uow, catalog, city), city, today, catalog)
+    if principal.role is Role.DISTRICT_OFFICER:
+        statuses = [s for s in statuses if s.target.district == principal.district_code]
+    return statuses

@@ -1,6 +1,64 @@
-"""UI strings for the targets pages (merged into cbec.web.i18n; keep the two dicts' keys identical)."""
+"""UI strings for the targets page (merged into cbec.web.i18n; keep the two dicts' keys identical)."""
 
 from __future__ import annotations
 
-ZH: dict[str, str] = {}
-EN: dict[str, str] = {}
+ZH: dict[str, str] = {
+    "nav.targets": "目标监测",
+    "tg.title": "政策目标监测与预警",
+    "tg.intro": "各项政策量化目标的进度、到期预测与预警（截至 {today}，以最近一个完整月份计）。",
+    "tg.none": "没有可查看的目标。",
+    "tg.clause": "条款",
+    "tg.wording": "原文",
+    "tg.measure": "计量方式",
+    "tg.deadline": "期限",
+    "tg.progress": "进度",
+    "tg.status": "状态",
+    "tg.entered": "人工填报",
+    "tg.method": "预测方法",
+    "tg.unknown_value": "数值缺失",
+    "tg.status.on_track": "进展顺利",
+    "tg.status.at_risk": "存在风险",
+    "tg.status.off_track": "明显滞后",
+    "tg.status.achieved": "已完成",
+    "tg.status.expired": "已到期",
+    "tg.status.not_measurable": "平台数据无法计量",
+    "tg.status.unknown": "目标值缺失",
+    "tg.enter_title": "填报无法由平台数据计量的目标",
+    "tg.enter_intro": "如培训人数、园区数量等，由市级管理员按来源填报，每次填报留痕审计。",
+    "tg.target": "目标",
+    "tg.as_of": "截至日期",
+    "tg.value": "数值",
+    "tg.source": "数据来源",
+    "tg.submit": "提交填报",
+}
+EN: dict[str, str] = {
+    "nav.targets": "Targets",
+    "tg.title": "Policy targets and early warning",
+    "tg.intro": "Progress, forecast to the deadline and warning for each quantitative target (as of {today}, "
+    "judged on the last complete month).",
+    "tg.none": "No targets to show.",
+    "tg.clause": "Clause",
+    "tg.wording": "Wording",
+    "tg.measure": "Measured by",
+    "tg.deadline": "Deadline",
+    "tg.progress": "Progress",
+    "tg.status": "Status",
+    "tg.entered": "Entered by the bureau",
+    "tg.method": "Forecast method",
+    "tg.unknown_value": "Value missing",
+    "tg.status.on_track": "On track",
+    "tg.status.at_risk": "At risk",
+    "tg.status.off_track": "Off track",
+    "tg.status.achieved": "Achieved",
+    "tg.status.expired": "Deadline passed",
+    "tg.status.not_measurable": "Not measurable from platform data",
+    "tg.status.unknown": "Target value unknown",
+    "tg.enter_title": "Enter figures the platform cannot measure",
+    "tg.enter_intro": "Trained people, parks and the like are entered by a city administrator with their source; "
+    "every entry is audited.",
+    "tg.target": "Target",
+    "tg.as_of": "As of",
+    "tg.value": "Value",
+    "tg.source": "Source",
+    "tg.submit": "Submit",
+}
