@@ -18,6 +18,7 @@ from cbec.cli import stats as stats_cli
 from cbec.cli import targets as targets_cli
 from cbec.cli.common import EXIT_REJECTED, emit_json, handled, platform, usage_error
 from cbec.cli.export import export_app
+from cbec.cli.reports import report_app
 from cbec.cli.tax import tax_app
 from cbec.cli.warehouses import warehouse_app
 from cbec.demo.imports import SIZES
@@ -56,6 +57,7 @@ app.add_typer(stats_cli.analytics_app, name="analytics")
 app.command("targets")(targets_cli.targets_command)
 app.command("tiers")(targets_cli.tiers_command)
 app.add_typer(targets_cli.target_input_app, name="target")
+app.add_typer(report_app, name="report")
 for sub, name in (
     (db_app, "db"),
     (demo_app, "demo"),
