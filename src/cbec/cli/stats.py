@@ -3,12 +3,16 @@ refresh, rebuild, exchange rates, Parquet export)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import ibis
+import ibis.expr.types as ir
 import typer
 
-from cbec.cli.common import emit_json, handled, platform
+from cbec.cli.common import emit_json, handled, platform, usage_error
 from cbec.identity.model import SYSTEM
 from cbec.stats.catalog import CATALOG, Scope
 from cbec.stats.fx import parse_rates_csv
@@ -33,6 +37,17 @@ def stats(
     by: Annotated[str | None, typer.Option("--by", help="Dimensions, comma-separated (e.g. month,code).")] = None,
     code: Annotated[str | None, typer.Option("--code", help="Supervision codes, e.g. 9610,9710.")] = None,
     direction: Annotated[str | None, typer.Option("--direction", help="import or export.")] = None,
+    parquet: Annotated[
+        str | None,
+        typer.Option("--parquet", help="Read fact lines from this Parquet file/folder/URL instead of the local store."),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="duckdb (default) or spark; spark needs --parquet.")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option("--spark-master", envvar="SPARK_MASTER", help="e.g. spark://host:7077, yarn, local[*]."),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Statistics from the metric catalog (统计指标), with the caliber (口径) of each."""
@@ -57,7 +72,7 @@ def stats(
             trade_modes=_codes(code),
         )
         dims = _codes(by) if by is not None else None
-        with open_lines(platform()) as lines:
+        with _lines(parquet, engine, spark_master) as lines:
             result = run(lines, SYSTEM, metric, scope, dims)
         records = result.records()
         if as_json:
@@ -76,6 +91,30 @@ def stats(
         typer.echo(f"口径: {result.metric.caliber}")
         for record in records:
             typer.echo("  ".join(f"{k}={v}" for k, v in record.items()))
+
+
+@contextmanager
+def _lines(parquet: str | None, engine: str, spark_master: str | None) -> Iterator[ir.Table]:
+    """The fact table to run on: the local store, or a Parquet export read by DuckDB or Spark."""
+    if engine not in ("duckdb", "spark"):
+        usage_error("--engine must be duckdb or spark")
+    if parquet is None:
+        if engine == "spark":
+            usage_error("--engine spark reads a Parquet export: give --parquet (see docs/stats.md)")
+        with open_lines(platform()) as lines:
+            yield lines
+        return
+    if engine == "duckdb":
+        yield ibis.duckdb.connect().read_parquet(parquet)
+        return
+    from pyspark.sql import SparkSession  # optional dependency: pip install 'cbec[spark]'
+
+    builder = SparkSession.builder.appName("cbec-stats").config("spark.sql.session.timeZone", "UTC")
+    session = builder.master(spark_master or "local[*]").getOrCreate()
+    try:
+        yield ibis.pyspark.connect(session).read_parquet(parquet)
+    finally:
+        session.stop()
 
 
 def _report(report: Any, as_json: bool) -> None:
