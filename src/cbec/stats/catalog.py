@@ -19,7 +19,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["CATALOG", "DIMENSIONS", "Metric", "Scope", "expression", "metric", "scoped"]
+__all__ = ["CATALOG", "DIMENSIONS", "Metric", "Scope", "expression", "fact_schema", "metric", "scoped"]
 
 # Dimension name (CLI/API) -> fact column.
 DIMENSIONS: Mapping[str, str] = {
@@ -88,6 +88,38 @@ def released(lines: ir.Table) -> ir.Table:
     return lines.filter(lines.released)
 
 
+def summarise(table: ir.Table, columns: list[str], **values: ir.Scalar) -> ir.Table:
+    """``table.group_by(columns).aggregate(...)``, and one total row when there are no columns
+    (Ibis refuses an empty group_by; ``by=()`` asks for the scope's total)."""
+    return table.group_by(columns).aggregate(**values) if columns else table.aggregate(**values)
+
+
+def fen_sum(column: ir.IntegerColumn) -> ir.IntegerScalar:
+    """Sum of a fen column as int64, 0 when there is nothing to sum. The cast matters: PostgreSQL
+    sums bigint into numeric, which would come back as Decimal instead of int."""
+    return column.sum().fill_null(0).cast("int64")
+
+
+def ratio(numerator: ir.IntegerValue, denominator: ir.IntegerValue) -> ir.FloatingValue:
+    """numerator / denominator rounded half away from zero to four places; null unless the
+    denominator is positive.
+
+    Rounded in integer arithmetic, not with ``round(x, 4)`` on a float: the backends implement
+    ``round`` on float64 differently (PostgreSQL goes through numeric, Spark through BigDecimal),
+    and a ratio such as 0.00645 is 0.0064499... in binary, so a half could go either way. Here
+    q = round(|n| * 10^4 / d) is found with an integer remainder (a - a % b is a multiple of b,
+    so the quotient is an integer however the backend divides), and q / 10000.0 is one IEEE
+    division, the same double everywhere. Limits: |n| below 4.6e14 fen (4.6万亿 yuan), else the
+    int64 step overflows; q below 2^53 (ratios under 9e11), else it is no longer exact."""
+    num = numerator.cast("int64")
+    den = denominator.cast("int64")
+    doubled = num.abs() * 20000 + den  # 2 * |n| * 10^4 + d: adding d/2 before flooring, doubled
+    divisor = den * 2
+    quotient = (doubled - doubled % divisor) / divisor  # exact: an integer-valued float64
+    signed = ibis.ifelse(num < 0, -quotient, quotient)
+    return ibis.ifelse(den > 0, signed / 10000.0, ibis.null("float64")).cast("float64")
+
+
 def _in_period(table: ir.Table, scope: Scope) -> ir.Table:
     if scope.month_from:
         table = table.filter(table.month >= scope.month_from)
@@ -148,9 +180,11 @@ def expression(lines: ir.Table, name: str, scope: Scope, by: tuple[str, ...] | N
 )
 def trade_value(lines: ir.Table, by: tuple[str, ...]) -> ir.Table:
     rel = released(lines)
-    return rel.group_by(_cols(by)).aggregate(
-        value_fen=rel.cny_fen.sum().fill_null(0),
-        unconverted_lines=rel.cny_fen.isnull().sum().cast("int64"),
+    return summarise(
+        rel,
+        _cols(by),
+        value_fen=fen_sum(rel.cny_fen),
+        unconverted_lines=rel.cny_fen.isnull().sum().fill_null(0).cast("int64"),  # 0, not null, on no lines
     )
 
 
@@ -164,10 +198,15 @@ def trade_value(lines: ir.Table, by: tuple[str, ...]) -> ir.Table:
 )
 def list_count(lines: ir.Table, by: tuple[str, ...]) -> ir.Table:
     rel = released(lines)
-    return rel.group_by(_cols(by)).aggregate(lists=rel.list_key.nunique().cast("int64"))
+    return summarise(rel, _cols(by), lists=rel.list_key.nunique().cast("int64"))
 
 
 def fact_schema() -> ibis.Schema:
     from cbec.stats.facts import FACT_COLUMNS
 
     return ibis.schema(dict(FACT_COLUMNS))
+
+
+# The other metrics live in their own modules to keep this one readable; importing them here
+# registers them, so ``CATALOG`` is complete whenever this module is imported.
+from cbec.stats import metrics_growth, metrics_structure  # noqa: E402, F401
