@@ -158,7 +158,11 @@ def expression(lines: ir.Table, name: str, scope: Scope, by: tuple[str, ...] | N
             result = _in_period(result, scope)
     else:
         result = found.compute(scoped(lines, scope), dims)
+    # Order by the requested dimensions, then by any grouping column a metric adds itself (growth
+    # is always by month, bands and statuses are rows), so the row order is total and every
+    # backend returns the same sequence.
     order = [DIMENSIONS[d] for d in dims if DIMENSIONS[d] in result.columns]
+    order += [c for c in ("month", "rank", "band", "status") if c in result.columns and c not in order]
     return result.order_by(order) if order else result
 
 
