@@ -71,7 +71,9 @@ def test_demo_counted_once_and_resending_changes_no_metric(platform: Platform) -
         uow.commit()
     first = refresh(platform)
     assert first.lists > 0
-    assert refresh(platform).lists == 0  # nothing changed: nothing rebuilt
+    generation = platform.analytics.generation()
+    assert refresh(platform).lists == 0  # nothing changed: nothing rebuilt, cached pages stay valid
+    assert platform.analytics.generation() == generation
 
     lists, value = _released_from_exchange(platform)
     with open_lines(platform) as lines:

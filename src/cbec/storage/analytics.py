@@ -142,6 +142,20 @@ class AnalyticsStore:
         with self.raw() as con:
             con.execute("INSERT OR REPLACE INTO store_meta VALUES ('needs_rebuild', 'no')")
 
+    @staticmethod
+    def _bump(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            "INSERT OR REPLACE INTO store_meta SELECT 'generation', CAST(COALESCE(MAX(CAST(value AS BIGINT)), 0) + 1"
+            " AS VARCHAR) FROM store_meta WHERE key = 'generation'"
+        )
+
+    def generation(self) -> int:
+        """How many times the store has changed: results computed at one generation stay valid
+        until it moves (stats/cache.py)."""
+        with self.raw() as con:
+            found = con.execute("SELECT value FROM store_meta WHERE key = 'generation'").fetchone()
+            return int(found[0]) if found else 0
+
     def line_count(self) -> int:
         with self.raw() as con:
             found = con.execute("SELECT count(*) FROM list_lines").fetchone()
@@ -161,6 +175,7 @@ class AnalyticsStore:
                 con.execute("BEGIN TRANSACTION")
                 con.execute("DELETE FROM list_lines WHERE list_key IN (SELECT list_key FROM incoming_keys)")
                 con.execute("INSERT INTO list_lines SELECT * FROM incoming_lines")
+                self._bump(con)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -182,6 +197,7 @@ class AnalyticsStore:
                 con.execute("BEGIN TRANSACTION")
                 con.execute(f"DELETE FROM {table}")  # noqa: S608 — table is one of two fixed names
                 con.execute(f"INSERT INTO {table} SELECT * FROM incoming_dim")  # noqa: S608 — fixed names
+                self._bump(con)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")

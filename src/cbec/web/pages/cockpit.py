@@ -8,10 +8,10 @@ is shown their own district only and is refused another district's drill-down.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 import ibis.expr.types as ir
@@ -22,6 +22,7 @@ from cbec.bootstrap import Platform
 from cbec.identity.model import Principal, Role
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import NotFound, PermissionDenied
+from cbec.stats.cache import ResultCache
 from cbec.stats.catalog import CATALOG, Scope
 from cbec.stats.cockpit import (
     CODES,
@@ -46,6 +47,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/cockpit")
 
 MONTH = r"^(\d{4}-\d{2})?$"
+T = TypeVar("T")
 DIRECTIONS = ("export", "import")
 GAUGES = 8  # gauges for the first measurable targets; the table lists every target
 Month = Annotated[str, Query(pattern=MONTH)]
@@ -74,6 +76,16 @@ class _EnterpriseNames(Mapping[int, str]):
 
     def __len__(self) -> int:
         return len(self.found)
+
+
+PAGE_CACHE = ResultCache()
+
+
+def _cached(platform: Platform, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """Page figures are recomputed only when the store changed (its generation) or after the
+    cache's time limit; the key carries the viewer's whole scope, so no one gets another's view."""
+    store = platform.analytics
+    return PAGE_CACHE.get_or_compute((str(store.path), store.generation(), *key), compute)
 
 
 def _district_names(platform: Platform, city_code: str | None) -> dict[str, str]:
@@ -291,14 +303,18 @@ def cockpit_page(
     today = business_date(platform.clock)
     names = _district_names(platform, principal.city_code)
     with open_lines(platform) as lines:
-        data = overview(
-            lines,
-            principal,
-            _scope(since, until),
-            today,
-            district_names=names,
-            enterprise_names=_EnterpriseNames(platform),
-            targets=_targets(platform, lines, principal, today),
+        data = _cached(
+            platform,
+            ("city", principal, since, until, today),
+            lambda: overview(
+                lines,
+                principal,
+                _scope(since, until),
+                today,
+                district_names=names,
+                enterprise_names=_EnterpriseNames(platform),
+                targets=_targets(platform, lines, principal, today),
+            ),
         )
     district = names.get(data.scope.district or "")
     heading = "ck.title.district" if principal.role is Role.DISTRICT_OFFICER else "ck.title.city"
@@ -326,13 +342,17 @@ def district_page(
     if principal.role is Role.ENTERPRISE or not principal.sees(None, district.city_code, district.code):
         raise PermissionDenied(f"you may not see the figures of district {code}")
     with open_lines(platform) as lines:
-        data = overview(
-            lines,
-            principal,
-            _scope(since, until, district=code),
-            business_date(platform.clock),
-            district_names=_district_names(platform, district.city_code),
-            enterprise_names=_EnterpriseNames(platform),
+        data = _cached(
+            platform,
+            ("district", principal, code, since, until, business_date(platform.clock)),
+            lambda: overview(
+                lines,
+                principal,
+                _scope(since, until, district=code),
+                business_date(platform.clock),
+                district_names=_district_names(platform, district.city_code),
+                enterprise_names=_EnterpriseNames(platform),
+            ),
         )
     context = _context(
         request,
@@ -368,8 +388,13 @@ def enterprise_page(
         raise NotFound(f"no enterprise {id}")
     if not principal.sees(enterprise.id, enterprise.city_code, enterprise.district_code):
         raise PermissionDenied(f"enterprise {id} is outside your scope")
+    today = business_date(platform.clock)
     with open_lines(platform) as lines:
-        data = overview(lines, principal, _scope(since, until, enterprise_id=id), business_date(platform.clock))
+        data = _cached(
+            platform,
+            ("enterprise", principal, id, since, until, today),
+            lambda: overview(lines, principal, _scope(since, until, enterprise_id=id), today),
+        )
     query = f"?id={id}" if principal.role is not Role.ENTERPRISE else ""
     context = _context(
         request,
