@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from cbec.testing.pdf import pdf_text
+
 PERIOD = "from=2024-01&to=2024-12"
 BINJIANG, XIHU = "330108", "330106"
 CHART_TIMEOUT_MS = 20_000
@@ -85,6 +87,10 @@ def _table_matches_chart(page: Page, key: str) -> int:
             else:
                 assert Decimal(cell.replace(",", "")) == Decimal(str(value)), (key, label, cell, value)
     return rows.count()
+
+
+def _fen(yuan: str | None) -> int:
+    return int(Decimal(yuan or "-0.01") * 100)
 
 
 def _kpi_fen(page: Page, key: str) -> int:
@@ -167,9 +173,9 @@ def test_bulletin_and_enterprise_view(page: Page, sign_in) -> None:  # type: ign
     _open(page, "/cockpit/bulletin?month=2024-12")
     bulletin = page.get_by_test_id("bulletin")
     expect(bulletin).to_contain_text("杭州市")
-    figures = page.get_by_test_id("bulletin-figures").locator("tr[data-row='trade_value']")
-    month_fen = int(figures.get_attribute("data-fen-month") or "-1")
-    ytd_fen = int(figures.get_attribute("data-fen-ytd") or "-1")
+    figures = page.get_by_test_id("bulletin-figures")
+    month_fen = _fen(figures.locator("tr[data-label='进出口总额（元）']").get_attribute("data-value"))
+    ytd_fen = _fen(figures.locator("tr[data-label='本年累计进出口总额（元）']").get_attribute("data-value"))
     _open(page, "/cockpit?from=2024-12&to=2024-12")
     assert _kpi_fen(page, "trade_value") == month_fen
     _open(page, f"/cockpit?{PERIOD}")
@@ -187,3 +193,29 @@ def test_bulletin_and_enterprise_view(page: Page, sign_in) -> None:  # type: ign
     assert page.url.split("?")[0].endswith("/cockpit/enterprise")
     expect(page.get_by_test_id("kpi-trade_value")).to_be_visible()
     assert page.locator("#table-districts").count() == 0
+
+
+def test_bulletin_page_and_pdf_carry_the_same_headline_figures(page: Page, sign_in) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, "demo.admin")
+    _open(page, "/cockpit/bulletin?month=2024-12")
+    rows = page.get_by_test_id("bulletin-figures").locator("tbody tr")
+    shown = [
+        [(rows.nth(i).locator("td").nth(j).text_content() or "").strip() for j in range(3)] for i in range(rows.count())
+    ]
+    assert len(shown) == 8
+    assert shown[0][0] == "进出口总额（元）"
+    assert Decimal(shown[0][1].replace(",", "")) > 0
+    href = page.get_by_test_id("bulletin-pdf").get_attribute("href")
+    assert href == "/api/v1/stats/bulletin/330100/2024-12.pdf"
+    response = page.request.get(href)  # the signed-in session's cookie
+    assert response.status == 200
+    lines = pdf_text(response.body()).splitlines()
+    at = lines.index("进出口总额（元）")
+    printed = [lines[at + 3 * i : at + 3 * i + 3] for i in range(len(shown))]
+    assert printed == [[label, value, " ".join(note.split())] for label, value, note in shown]
+    page.context.clear_cookies()
+
+    sign_in(page, "demo.officer")  # the page shows the officer's district; the PDF is not offered
+    _open(page, "/cockpit/bulletin?month=2024-12")
+    expect(page.get_by_test_id("bulletin")).to_contain_text("滨江区")
+    assert page.get_by_test_id("bulletin-pdf").count() == 0

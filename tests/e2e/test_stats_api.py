@@ -32,12 +32,12 @@ from cbec.demo.traffic import seed_traffic
 from cbec.identity.services import NewUser, create_user
 from cbec.kernel.clock import FixedClock
 from cbec.registry.districts import load_districts
-from cbec.stats.bulletin import pdf_text
 from cbec.stats.catalog import CATALOG
 from cbec.stats.facts import fen
 from cbec.stats.refresh import refresh
 from cbec.storage import migrate
 from cbec.storage.db import make_engine
+from cbec.testing.pdf import pdf_text
 
 CITY, DISTRICT, OTHER_DISTRICT, OTHER_CITY = "330100", "330108", "330106", "370100"
 URL = "/api/v1/stats"

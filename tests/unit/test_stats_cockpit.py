@@ -12,8 +12,9 @@ import pytest
 
 from cbec.identity.model import Principal, Role
 from cbec.kernel.errors import PermissionDenied
+from cbec.stats.bulletin import build
 from cbec.stats.catalog import CATALOG, Scope, fact_schema
-from cbec.stats.cockpit import TargetView, bulletin, latest_month, money_text, overview, shift_month, wan
+from cbec.stats.cockpit import TargetView, latest_month, money_text, overview, shift_month, wan
 from cbec.stats.facts import EXPORT, IMPORT, SourceItem, SourceList, lines_of, rows_of
 from cbec.stats.fx import FxRate, RateBook
 
@@ -181,11 +182,23 @@ def test_explicit_period_and_targets_pass_through(lines: ir.Table) -> None:
 
 
 def test_bulletin(lines: ir.Table) -> None:
-    b = bulletin(lines, ADMIN, Scope(), "2024-03", TODAY, district_names=NAMES)
-    assert b.this_month.trade_value.fen == 22150
-    assert b.year_to_date.trade_value.fen == 22150
-    assert b.year_to_date.unconverted_lines.value == 1
-    if "yoy_growth" in CATALOG:
-        assert b.yoy.value == Decimal("1.7688")
-    if "mom_growth" in CATALOG:
-        assert b.mom.value is None  # February's converted value is 0
+    """The bulletin (``cbec.stats.bulletin``) agrees with the cockpit on the same fact lines."""
+    b = build(lines, ADMIN, HZ, "2024-03", district_names=NAMES)
+    assert b.figure("进出口总额（元）").value == Decimal("221.50")
+    assert b.figure("本年累计进出口总额（元）").value == Decimal("221.50")
+    month = overview(lines, ADMIN, Scope(month_from="2024-03", month_to="2024-03"), TODAY)
+    assert b.figure("进出口总额（元）").value == month.trade_value.value
+    assert b.figure("出口额（元）").value == month.export_value.value
+    assert b.figure("进口额（元）").value == month.import_value.value
+    assert b.figure("清单票数").value == month.lists.value
+    assert b.figure("未折算行数").value == month.unconverted_lines.value == 0
+    ytd = overview(lines, ADMIN, Scope(month_from="2024-01", month_to="2024-03"), TODAY)
+    assert b.figure("本年累计进出口总额（元）").value == ytd.trade_value.value
+    assert ytd.unconverted_lines.value == 1
+    assert b.figure("同比增长").value == Decimal("1.7688")
+    assert b.figure("环比增长").value is None  # February's converted value is 0
+    ranking = b.section("区县排名").rows
+    assert ranking == (
+        (1, "滨江区", Decimal("171.00"), Decimal("0.7720")),
+        (2, "西湖区", Decimal("50.50"), Decimal("0.2280")),
+    )

@@ -16,12 +16,13 @@ from openpyxl import load_workbook
 from cbec.identity.model import SYSTEM, Principal, Role
 from cbec.kernel.errors import PermissionDenied, ValidationFailed
 from cbec.stats import backends
-from cbec.stats.bulletin import build, pdf_text, render_pdf, show
+from cbec.stats.bulletin import build, may_read, render_pdf, show
 from cbec.stats.catalog import CATALOG, Scope
 from cbec.stats.exports import json_body, json_rows, to_csv, to_parquet, to_xlsx
 from cbec.stats.facts import EXPORT, IMPORT, SourceItem, SourceList, lines_of, rows_of
 from cbec.stats.fx import RateBook
 from cbec.stats.services import MetricResult
+from cbec.testing.pdf import pdf_text
 
 TRADE = MetricResult(
     CATALOG["trade_value"],
@@ -200,6 +201,7 @@ def test_the_bulletin_figures_are_exact(fact_lines) -> None:  # type: ignore[no-
         "同比增长": Decimal("3.3781"),  # (350.25 - 80) / 80 = 3.378125
         "环比增长": Decimal("7.7563"),  # (350.25 - 40) / 40 = 7.75625, half away from zero
         "未折算行数": 1,
+        "本年累计进出口总额（元）": Decimal("390.25"),  # 2024-01 to 2024-11: 350.25 + October's 40.00
     }
     assert made.unconverted_lines == 1
     assert made.section("按进出口方向和监管方式").rows == (
@@ -241,7 +243,7 @@ def test_the_bulletin_pdf_is_one_a4_page_in_the_cjk_font(fact_lines) -> None:  #
     assert render_pdf(made) == pdf  # invariant: the same bulletin gives the same bytes
     lines = pdf_text(pdf).splitlines()
     assert lines[0] == "杭州市跨境电商统计月度简报（2024-11）"
-    headline = lines[lines.index("进出口总额（元）") :][:21]
+    headline = lines[lines.index("进出口总额（元）") :][:24]
     assert headline == [
         "进出口总额（元）", "350.25", "[1] trade_value",
         "进口额（元）", "150.25", "[1] trade_value",
@@ -250,6 +252,7 @@ def test_the_bulletin_pdf_is_one_a4_page_in_the_cjk_font(fact_lines) -> None:  #
         "同比增长", "337.81%", "[3] yoy_growth",
         "环比增长", "775.63%", "[4] mom_growth",
         "未折算行数", "1", "[1] trade_value",
+        "本年累计进出口总额（元）", "390.25", "[1] trade_value",
     ]  # fmt: skip
     ranking = lines.index("四、企业排名（前10）")
     assert lines[ranking + 5 : ranking + 13] == ["1", "乙公司", "200.00", "57.10%", "2", "甲公司", "150.25", "42.90%"]
@@ -269,7 +272,21 @@ def test_the_bulletin_is_for_city_wide_roles_of_that_city(fact_lines) -> None:  
     other = Principal(3, "a", Role.CITY_ADMIN, city_code="370100")
     for who in (officer, other):
         with pytest.raises(PermissionDenied):
-            build(fact_lines, who, "330100", "2024-11")
+            may_read(who, "330100")  # the PDF
+    may_read(Principal(4, "c", Role.AUDITOR, city_code="330100"), "330100")
+    with pytest.raises(PermissionDenied):
+        build(fact_lines, other, "330100", "2024-11")
     with pytest.raises(ValidationFailed) as failed:
         build(fact_lines, SYSTEM, "330100", "2024-13")
     assert failed.value.errors[0].path == "month"
+
+
+def test_a_district_officer_gets_the_bulletin_of_the_district(fact_lines) -> None:  # type: ignore[no-untyped-def]
+    officer = Principal(2, "o", Role.DISTRICT_OFFICER, city_code="330100", district_code="330108")
+    made = build(fact_lines, officer, "330100", "2024-11", enterprise_names={2: "乙公司"})
+    assert (made.scope.city, made.scope.district) == ("330100", "330108")
+    assert made.figure("进出口总额（元）").value == Decimal("200.00")
+    assert made.figure("本年累计进出口总额（元）").value == Decimal("240.00")  # with October's 40.00
+    assert made.figure("环比增长").value == Decimal("4.0000")  # (200 - 40) / 40
+    assert made.section("企业排名（前10）").rows == ((1, "乙公司", Decimal("200.00"), Decimal("1.0000")),)
+    assert [s.title for s in made.sections] == ["按进出口方向和监管方式", "同比与环比", "企业排名（前10）"]

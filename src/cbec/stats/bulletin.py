@@ -1,39 +1,43 @@
-"""The monthly bulletin per city (月度简报): the month's figures from catalog metrics, and its PDF.
+"""The monthly bulletin (月度简报): the one assembly of its figures, shown by the printable page
+``/cockpit/bulletin`` and printed as PDF by ``render_pdf`` (``/api/v1/stats/bulletin/{city}/{month}.pdf``).
 
-``build`` asks the metric catalog (through ``services.run``, so the principal's scope applies)
-for one city and one month of release:
+``build`` asks the metric catalog through ``services.run`` for one month of release, in the
+principal's scope (``services.visible_scope``: city roles their city, a district officer their
+district, an enterprise its own figures):
 
 - headline: trade value in total, import and export, lists, year-on-year (同比) and
-  month-on-month (环比) growth, and the lines left out for want of an exchange rate;
+  month-on-month (环比) growth, the lines left out for want of an exchange rate, and the trade
+  value of the year to date;
 - trade value by direction and trade mode (监管方式);
 - growth by direction;
 - the ten enterprises with the highest trade value (names passed in by the caller) and their
-  share of the city's value;
-- the districts ranked by trade value.
+  share of the value (not for an enterprise's own view);
+- the districts ranked by trade value (city-wide views only).
 
 Every figure names its metric, and the bulletin carries each metric's caliber (口径), printed as
 numbered notes under the tables. Money is Decimal yuan throughout; growth and shares are Decimal
 ratios (four places). ``render_pdf`` lays it out on A4 with reportlab's built-in CJK CID font
-``STSong-Light``, so no font file is shipped or needed.
+``STSong-Light``, so no font file is shipped or needed. Who may have the PDF (``may_read``) is
+stricter than who may see the page: the PDF is for the city-wide roles of that city.
 """
 
 from __future__ import annotations
 
-import base64
 import io
-import re
-import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 
 from cbec.identity.model import Principal, Role
 from cbec.kernel.errors import FieldError, PermissionDenied, ValidationFailed
 from cbec.stats.catalog import CATALOG, Scope
-from cbec.stats.services import month_text, run
+from cbec.stats.services import month_text, run, visible_scope
+
+if TYPE_CHECKING:
+    from cbec.bootstrap import Platform
 
 __all__ = [
     "DIRECTION_NAMES",
@@ -42,10 +46,11 @@ __all__ = [
     "Bulletin",
     "Figure",
     "Section",
+    "assemble",
     "build",
     "may_read",
-    "pdf_text",
     "render_pdf",
+    "show",
 ]
 
 FONT = "STSong-Light"
@@ -60,6 +65,8 @@ TRADE_MODE_NAMES = {
 }
 RATIO_PLACES = Decimal("0.0001")
 CITY_WIDE = frozenset({Role.CITY_ADMIN, Role.AUDITOR, Role.PARTNER})
+TOTAL = "进出口总额（元）"
+YEAR_TO_DATE = "本年累计进出口总额（元）"
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,7 @@ class Bulletin:
     sections: tuple[Section, ...]
     unconverted_lines: int
     calibers: Mapping[str, str] = field(default_factory=dict)  # metric name -> caliber, in note order
+    scope: Scope = field(default_factory=Scope)  # the place shown, after the principal's limits
 
     def figure(self, label: str) -> Figure:
         return next(f for f in self.headline if f.label == label)
@@ -100,10 +108,15 @@ class Bulletin:
     def section(self, title: str) -> Section:
         return next(s for s in self.sections if s.title == title)
 
+    def note(self, metric: str) -> int:
+        """The number of the caliber note of ``metric`` (1-based)."""
+        return list(self.calibers).index(metric) + 1
+
 
 def may_read(principal: Principal, city_code: str) -> None:
-    """A city bulletin ranks the city's districts and enterprises, so only the city-wide roles of
-    that city (and the system) read it; district officers and enterprises use /stats/metrics."""
+    """The bulletin PDF of a city ranks the city's districts and enterprises, so only the city-wide
+    roles of that city (and the system) have it; the page ``/cockpit/bulletin`` shows anyone the
+    bulletin of their own scope."""
     if principal.is_system:
         return
     if principal.role not in CITY_WIDE:
@@ -131,24 +144,25 @@ def _money(value: Any) -> Decimal:
 def build(
     lines: ir.Table,
     principal: Principal,
-    city_code: str,
+    city_code: str | None,
     month: str,
     *,
     city_name: str = "",
     enterprise_names: Mapping[int, str] | None = None,
     district_names: Mapping[str, str] | None = None,
 ) -> Bulletin:
-    """The bulletin of ``city_code`` for ``month`` (YYYY-MM of release)."""
+    """The bulletin of ``city_code`` for ``month`` (YYYY-MM of release), in the principal's scope
+    (a district officer gets their district; another city is refused). ``city_code`` None: the
+    principal's own place."""
     month_text(month, "month")
     if not month:
         raise ValidationFailed([FieldError("month", "field.required", "name the month", "write YYYY-MM, e.g. 2024-03")])
-    may_read(principal, city_code)
     enterprise_names = enterprise_names or {}
     district_names = district_names or {}
-    scope = Scope(city=city_code, month_from=month, month_to=month)
+    scope = visible_scope(principal, Scope(city=city_code or None, month_from=month, month_to=month))
 
-    def records(name: str, by: tuple[str, ...]) -> list[dict[str, Any]]:
-        return run(lines, principal, name, scope, by).records()
+    def records(name: str, by: tuple[str, ...], within: Scope = scope) -> list[dict[str, Any]]:
+        return run(lines, principal, name, within, by).records()
 
     by_direction = {r["direction"]: r for r in records("trade_value", ("direction",))}
     total = sum((_money(r["value"]) for r in by_direction.values()), Decimal("0.00"))
@@ -158,15 +172,18 @@ def build(
     mom_total = next(iter(records("mom_growth", ("month",))), {})
     yoy = {r["direction"]: r for r in records("yoy_growth", ("month", "direction"))}
     mom = {r["direction"]: r for r in records("mom_growth", ("month", "direction"))}
+    year = replace(scope, month_from=f"{month[:4]}-01")
+    year_to_date = sum((_money(r["value"]) for r in records("trade_value", (), year)), Decimal("0.00"))
 
     headline = (
-        Figure("进出口总额（元）", total, "money", "trade_value"),
+        Figure(TOTAL, total, "money", "trade_value"),
         Figure("进口额（元）", _money(by_direction.get("import", {}).get("value")), "money", "trade_value"),
         Figure("出口额（元）", _money(by_direction.get("export", {}).get("value")), "money", "trade_value"),
         Figure("清单票数", sum(lists.values()), "count", "list_count"),
         Figure("同比增长", _ratio(yoy_total.get("growth")), "ratio", "yoy_growth"),
         Figure("环比增长", _ratio(mom_total.get("growth")), "ratio", "mom_growth"),
         Figure("未折算行数", unconverted, "count", "trade_value"),
+        Figure(YEAR_TO_DATE, year_to_date, "money", "trade_value"),
     )
 
     by_code = records("trade_value", ("direction", "code"))
@@ -191,40 +208,44 @@ def build(
         )
         for d in ("import", "export")
     )
-    ranked = sorted(
-        (r for r in records("trade_value", ("enterprise",)) if r["value"] is not None),
-        key=lambda r: (-r["value"], r["enterprise"] is None, r["enterprise"] or 0),
-    )
-    top_rows = tuple(
-        (
-            rank,
-            enterprise_names.get(
-                r["enterprise"], "（未登记企业）" if r["enterprise"] is None else str(r["enterprise"])
-            ),
-            r["value"],
-            _share(r["value"], total),
+    top_rows: tuple[tuple[Any, ...], ...] | None = None  # an enterprise's own view ranks no one
+    if scope.enterprise_id is None:
+        ranked = sorted(
+            (r for r in records("trade_value", ("enterprise",)) if r["value"] is not None),
+            key=lambda r: (-r["value"], r["enterprise"] is None, r["enterprise"] or 0),
         )
-        for rank, r in enumerate(ranked[:TOP], start=1)
-    )
-    districts = sorted(
-        records("trade_value", ("district",)),
-        key=lambda r: (-_money(r["value"]), r["district"] or ""),
-    )
-    district_rows = tuple(
-        (
-            rank,
-            district_names.get(r["district"], r["district"] or "（未分区）"),
-            _money(r["value"]),
-            _share(_money(r["value"]), total),
+        top_rows = tuple(
+            (
+                rank,
+                enterprise_names.get(
+                    r["enterprise"], "（未登记企业）" if r["enterprise"] is None else str(r["enterprise"])
+                ),
+                r["value"],
+                _share(r["value"], total),
+            )
+            for rank, r in enumerate(ranked[:TOP], start=1)
         )
-        for rank, r in enumerate(districts, start=1)
-    )
+    district_rows: tuple[tuple[Any, ...], ...] | None = None  # districts are ranked on a city-wide view only
+    if scope.district is None and scope.enterprise_id is None:
+        districts = sorted(
+            records("trade_value", ("district",)),
+            key=lambda r: (-_money(r["value"]), r["district"] or ""),
+        )
+        district_rows = tuple(
+            (
+                rank,
+                district_names.get(r["district"], r["district"] or "（未分区）"),
+                _money(r["value"]),
+                _share(_money(r["value"]), total),
+            )
+            for rank, r in enumerate(districts, start=1)
+        )
     note = (
         f"另有 {unconverted} 个商品行因缺少汇率未折算人民币，未计入金额（见口径）。"
         if unconverted
         else "本月所有放行商品行均已折算人民币。"
     )
-    sections = (
+    sections = [
         Section(
             "按进出口方向和监管方式",
             ("方向", "监管方式", "金额（元）", "占比", "未折算行数"),
@@ -240,31 +261,55 @@ def build(
             growth_rows,
             "yoy_growth",
         ),
-        Section(
-            f"企业排名（前{TOP}）",
-            ("排名", "企业", "金额（元）", "占比"),
-            ("count", "text", "money", "ratio"),
-            top_rows,
-            "trade_value",
-        ),
-        Section(
-            "区县排名",
-            ("排名", "区县", "金额（元）", "占比"),
-            ("count", "text", "money", "ratio"),
-            district_rows,
-            "trade_value",
-        ),
-    )
+    ]
+    if top_rows is not None:
+        sections.append(
+            Section(
+                f"企业排名（前{TOP}）",
+                ("排名", "企业", "金额（元）", "占比"),
+                ("count", "text", "money", "ratio"),
+                top_rows,
+                "trade_value",
+            )
+        )
+    if district_rows is not None:
+        sections.append(
+            Section(
+                "区县排名",
+                ("排名", "区县", "金额（元）", "占比"),
+                ("count", "text", "money", "ratio"),
+                district_rows,
+                "trade_value",
+            )
+        )
     used = ["trade_value", "list_count", "yoy_growth", "mom_growth"]
     calibers = {name: CATALOG[name].caliber for name in used}
-    return Bulletin(city_code, city_name or city_code, month, headline, sections, unconverted, calibers)
+    place = scope.city or city_code or ""
+    return Bulletin(place, city_name or place, month, headline, tuple(sections), unconverted, calibers, scope)
 
 
-# ---- the PDF ---------------------------------------------------------------------------------
+def assemble(platform: Platform, lines: ir.Table, principal: Principal, city_code: str | None, month: str) -> Bulletin:
+    """``build`` with the names the page and the PDF both print: the city and its districts from the
+    district book, the enterprises from the enterprise table."""
+    city = platform.districts.city(city_code or principal.city_code or "")
+    with platform.uow(read_only=True) as uow:
+        enterprises = {row["enterprise_id"]: row["name"] for row in uow.stats.enterprise_rows()}
+    return build(
+        lines,
+        principal,
+        city_code,
+        month,
+        city_name=city.name if city else "",
+        enterprise_names=enterprises,
+        district_names={d.code: d.name for d in city.districts} if city else {},
+    )
+
+
+# ---- the page and the PDF ----------------------------------------------------------------------
 
 
 def show(value: Any, kind: str) -> str:
-    """A cell as printed: money ``1,234.50``, ratio ``12.34%``, nothing as ``—``."""
+    """A cell as the page and the PDF print it: money ``1,234.50``, ratio ``12.34%``, nothing as ``—``."""
     if value is None:
         return "—"
     if kind == "money":
@@ -274,10 +319,6 @@ def show(value: Any, kind: str) -> str:
     if kind == "count":
         return f"{int(value):,}"
     return str(value)
-
-
-def _note_number(bulletin: Bulletin, metric: str) -> int:
-    return list(bulletin.calibers).index(metric) + 1
 
 
 def render_pdf(bulletin: Bulletin) -> bytes:
@@ -330,17 +371,14 @@ def render_pdf(bulletin: Bulletin) -> bytes:
         table(
             ("指标", "数值", "口径"),
             ("text", "text", "text"),
-            [
-                (f.label, show(f.value, f.kind), f"[{_note_number(bulletin, f.metric)}] {f.metric}")
-                for f in bulletin.headline
-            ],
+            [(f.label, show(f.value, f.kind), f"[{bulletin.note(f.metric)}] {f.metric}") for f in bulletin.headline],
         ),
     ]
     numerals = "二三四五六七八九"
     for index, section in enumerate(bulletin.sections):
         story.append(Paragraph(f"{numerals[index]}、{section.title}", heading))
         story.append(table(section.headers, section.kinds, section.rows))
-        source = f"口径见注[{_note_number(bulletin, section.metric)}]（{section.metric}）。"
+        source = f"口径见注[{bulletin.note(section.metric)}]（{section.metric}）。"
         story.append(Paragraph(f"{section.note}{source}", body))
     story.append(Paragraph("口径说明", heading))
     for number, (name, caliber) in enumerate(bulletin.calibers.items(), start=1):
@@ -359,25 +397,3 @@ def render_pdf(bulletin: Bulletin) -> bytes:
     )
     document.build(story)
     return out.getvalue()
-
-
-_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-
-
-def _unescape(match: re.Match[bytes]) -> bytes:
-    code = match.group(1)
-    if code[:1].isdigit():
-        return bytes([int(code, 8)])
-    return _ESCAPES.get(code, code)
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text drawn by a PDF that ``render_pdf`` made, one string per line: its content
-    streams are ASCII85 + Flate and every string is in the CID font (UTF-16BE). Lets checks read
-    the bulletin without a PDF library; not a general PDF reader."""
-    texts = []
-    for body in re.findall(rb">>\s*stream\r?\n(.*?~>)", pdf, re.S):
-        content = zlib.decompress(base64.a85decode(body, adobe=True))
-        for raw in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", content, re.S):
-            texts.append(re.sub(rb"\\([0-7]{1,3}|.)", _unescape, raw, flags=re.S).decode("utf-16-be"))
-    return "\n".join(texts)

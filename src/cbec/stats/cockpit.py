@@ -28,12 +28,10 @@ __all__ = [
     "CODES",
     "GROWTH_CALIBER",
     "Breakdown",
-    "Bulletin",
     "Figure",
     "Overview",
     "Ranked",
     "TargetView",
-    "bulletin",
     "latest_month",
     "money_text",
     "overview",
@@ -94,7 +92,6 @@ class Figure:
     fen: int | None = None  # money only: the exact integer fen
     month_from: str | None = None
     month_to: str | None = None
-    available: bool = True
 
 
 @dataclass(frozen=True)
@@ -162,22 +159,6 @@ class Overview:
     enterprise_ranking: list[Ranked] | None
     targets: list[TargetView] | None  # None: target statuses not available
     missing: tuple[str, ...] = field(default=())  # metrics the catalog did not have
-
-
-@dataclass(frozen=True)
-class Bulletin:
-    """The monthly bulletin (月度简报): the month, the year to date, and month-on-month growth."""
-
-    month: str
-    this_month: Overview
-    year_to_date: Overview
-    mom: Figure
-    yoy: Figure
-
-
-def _metric_caliber(name: str) -> str:
-    found = CATALOG.get(name)
-    return found.caliber if found else ""
 
 
 def _money(result: MetricResult, column: str = "value_fen") -> int:
@@ -352,37 +333,4 @@ def overview(
         else _enterprise_ranking(top, {} if enterprise_names is None else enterprise_names),
         targets=None if targets is None else list(targets),
         missing=tuple(runner.missing),
-    )
-
-
-def _growth_figure(runner: _Runner, name: str, scope: Scope, month: str) -> Figure:
-    if not runner.has(name):
-        return Figure(name, "", "ratio", None, None, month, month, available=False)
-    result = runner.run(name, replace(scope, month_from=month, month_to=month), ("month",))
-    row = next((r for r in result.rows if r.get("month") == month), None)
-    value = None if row is None else _ratio_text(row.get("growth"))
-    return Figure(name, result.metric.caliber, "ratio", value, None, month, month)
-
-
-def bulletin(
-    lines: ir.Table,
-    principal: Principal,
-    scope: Scope,
-    month: str,
-    today: date,
-    *,
-    district_names: Mapping[str, str] | None = None,
-    enterprise_names: Mapping[int, str] | None = None,
-) -> Bulletin:
-    """The monthly bulletin of ``month`` for the principal's place scope."""
-    runner = _Runner(lines, principal)
-    names: dict[str, Any] = {"district_names": district_names, "enterprise_names": enterprise_names}
-    this_month = overview(lines, principal, replace(scope, month_from=month, month_to=month), today, **names)
-    ytd = overview(lines, principal, replace(scope, month_from=f"{month[:4]}-01", month_to=month), today, **names)
-    return Bulletin(
-        month,
-        this_month,
-        ytd,
-        _growth_figure(runner, "mom_growth", scope, month),
-        _growth_figure(runner, "yoy_growth", scope, month),
     )

@@ -233,22 +233,12 @@ def get_lines_parquet(
 
 
 def bulletin_pdf(platform: Platform, principal: Principal, city: str, month: str) -> bytes:
-    found = platform.districts.city(city)
-    if found is None:
+    """The PDF of the bulletin the page ``/cockpit/bulletin`` shows (``bulletin.assemble``)."""
+    if platform.districts.city(city) is None:
         raise NotFound(f"no city {city}")
     bulletins.may_read(principal, city)
-    with platform.uow(read_only=True) as uow:
-        names = {row["enterprise_id"]: row["name"] for row in uow.stats.enterprise_rows()}
     with open_lines(platform) as lines:
-        made = bulletins.build(
-            lines,
-            principal,
-            city,
-            month,
-            city_name=found.name,
-            enterprise_names=names,
-            district_names={d.code: d.name for d in found.districts},
-        )
+        made = bulletins.assemble(platform, lines, principal, city, month)
     return bulletins.render_pdf(made)
 
 

@@ -3,7 +3,8 @@ monthly bulletin (月度简报).
 
 Every figure comes from ``cbec.stats.cockpit`` (catalog metrics run for the signed-in principal),
 so a page shows exactly what the statistics API would give the same person: a district officer
-is shown their own district only and is refused another district's drill-down.
+is shown their own district only and is refused another district's drill-down. The bulletin
+page shows ``cbec.stats.bulletin.assemble``, the same figures its PDF prints.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cbec.bootstrap import Platform
 from cbec.identity.model import Principal, Role
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import NotFound, PermissionDenied
+from cbec.stats import bulletin as bulletins
 from cbec.stats.cache import ResultCache
 from cbec.stats.catalog import CATALOG, Scope
 from cbec.stats.cockpit import (
@@ -29,7 +31,6 @@ from cbec.stats.cockpit import (
     Breakdown,
     Overview,
     TargetView,
-    bulletin,
     latest_month,
     money_text,
     overview,
@@ -410,39 +411,42 @@ def enterprise_page(
 
 @router.get("/bulletin")
 def bulletin_page(request: Request, identity: PageIdentity, platform: PlatformDep, month: Month = "") -> Response:
+    """The bulletin of the principal's own place (a district officer: their district); the PDF
+    link is offered to those who may have it (``bulletin.may_read``)."""
     principal = identity.principal
     today = business_date(platform.clock)
-    names = _district_names(platform, principal.city_code)
+
+    def compute() -> bulletins.Bulletin:
+        shown = month or latest_month(lines, principal, Scope(), today) or today.strftime("%Y-%m")
+        return bulletins.assemble(platform, lines, principal, principal.city_code, shown)
+
     with open_lines(platform) as lines:
-        if not month:
-            month = latest_month(lines, principal, Scope(), today) or today.strftime("%Y-%m")
-        data = bulletin(
-            lines, principal, Scope(), month, today, district_names=names, enterprise_names=_EnterpriseNames(platform)
-        )
-    lang = _lang(request)
-    seen = data.this_month.scope
+        data = _cached(platform, ("bulletin", principal, month, today), compute)
+    seen = data.scope
     if seen.enterprise_id is not None:
         with platform.uow(read_only=True) as uow:
             found = uow.enterprises.get(seen.enterprise_id)
         place = found.name if found else ""
     elif seen.district:
-        place = names.get(seen.district, seen.district)
+        place = _district_names(platform, seen.city).get(seen.district, seen.district)
     else:
-        city = platform.districts.city(principal.city_code or "")
-        place = city.name if city else ""
+        place = data.city_name
+    pdf = ""
+    if seen.city and seen.district is None and seen.enterprise_id is None:
+        try:
+            bulletins.may_read(principal, seen.city)
+            pdf = f"/api/v1/stats/bulletin/{seen.city}/{data.month}.pdf"
+        except PermissionDenied:
+            pass
     context = {
         "b": data,
         "place": place,
-        "month": month,
-        "prev_month": shift_month(month, -1),
-        "next_month": shift_month(month, 1),
-        "money": lambda v: money_text(v, lang),
-        "percent": percent,
-        "wan": wan,
-        "metric_title": lambda name: _metric_title(lang, name),
-        "codes": _chart_codes(lang, data.this_month),
-        "codes_ytd": _chart_codes(lang, data.year_to_date),
+        "month": data.month,
+        "prev_month": shift_month(data.month, -1),
+        "next_month": shift_month(data.month, 1),
+        "show": bulletins.show,
+        "metric_title": lambda name: _metric_title(_lang(request), name),
         "today": today,
-        "pdf": f"/api/v1/stats/bulletin/{seen.city}/{month}.pdf" if seen.city and not seen.district else "",
+        "pdf": pdf,
     }
     return render(request, "cockpit_bulletin.html", context)
