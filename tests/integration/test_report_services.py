@@ -27,7 +27,8 @@ from cbec.registry.warehouses import WarehouseInput
 from cbec.stats import report_services as rs
 from cbec.stats.facts import FactLine
 from cbec.stats.refresh import open_lines
-from cbec.stats.reporting import ReportStatus, Submission, Urgency
+from cbec.stats.report_deadlines import Urgency
+from cbec.stats.reporting import ReportStatus, Submission
 from cbec.storage import migrate
 from cbec.storage import tables as t
 from cbec.storage.db import make_engine

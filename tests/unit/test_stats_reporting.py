@@ -10,26 +10,20 @@ import pytest
 
 from cbec.kernel.errors import NotFound
 from cbec.kernel.workdays import HOLIDAY, WORKDAY, DayRule, WorkdayCalendar, load_calendar
+from cbec.stats.report_deadlines import Urgency, check_period, due_date, previous_period, reminders, working_days_left
+from cbec.stats.report_forms import get_form, parse_forms
 from cbec.stats.reporting import (
     Figure,
     Obligation,
     PlatformFigure,
     ReportStatus,
     Submission,
-    Urgency,
     apply_submission,
-    check_period,
-    due_date,
     figures_from_json,
     figures_to_json,
-    get_form,
-    parse_forms,
     prefill,
-    previous_period,
-    reminders,
     same_figures,
     validate,
-    working_days_left,
 )
 
 NOW = datetime(2024, 11, 26, 2, 0, tzinfo=UTC)

@@ -15,8 +15,9 @@ from cbec.cli.common import emit_json, handled, platform, usage_error
 from cbec.identity.model import SYSTEM, Principal
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import NotFound
+from cbec.stats import report_deadlines as rd
+from cbec.stats import report_forms as rf
 from cbec.stats import report_services as rs
-from cbec.stats import reporting as rp
 from cbec.stats.refresh import open_lines
 from cbec.stats.reporting import StatReport, Submission
 
@@ -41,7 +42,7 @@ def _principal(username: str | None) -> Principal:
 
 
 def _period(period: str | None) -> str:
-    return period or rp.previous_period(business_date(platform().clock))
+    return period or rd.previous_period(business_date(platform().clock))
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -55,8 +56,8 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 
 
 def _print(report: StatReport, as_json: bool) -> None:
-    form = rp.get_form(report.form)
-    due = rp.due_date(form, report.period, platform().calendar)
+    form = rf.get_form(report.form)
+    due = rd.due_date(form, report.period, platform().calendar)
     if as_json:
         emit_json({"ok": True, "report": report.snapshot() | {"due": due.isoformat()}})
         return
@@ -162,7 +163,7 @@ def reminders(
         principal = _principal(as_user)
         with p.uow(read_only=True) as uow:
             items = rs.reminders(uow, principal, chosen, day, calendar=p.calendar, form_id=form)
-        due = rp.due_date(rp.get_form(form), chosen, p.calendar)
+        due = rd.due_date(rf.get_form(form), chosen, p.calendar)
     if as_json:
         emit_json(
             {

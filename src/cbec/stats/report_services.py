@@ -33,9 +33,12 @@ from cbec.kernel.clock import business_date
 from cbec.kernel.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from cbec.kernel.workdays import WorkdayCalendar
 from cbec.registry.model import Enterprise
+from cbec.stats import report_deadlines as rd
+from cbec.stats import report_forms as rf
 from cbec.stats import reporting as rp
 from cbec.stats.catalog import CATALOG, Scope, expression
-from cbec.stats.reporting import PlatformFigure, ReportForm, ReportStatus, StatReport, Submission
+from cbec.stats.report_forms import ReportForm
+from cbec.stats.reporting import PlatformFigure, ReportStatus, StatReport, Submission
 
 if TYPE_CHECKING:
     from cbec.storage.uow import SqlUnitOfWork
@@ -59,7 +62,7 @@ SUBJECT = "stat_report"
 
 
 def forms() -> list[ReportForm]:
-    return list(rp.load_forms().values())
+    return list(rf.load_forms().values())
 
 
 # --- platform figures ---------------------------------------------------------------------------
@@ -124,7 +127,7 @@ def get_report(
     uow: SqlUnitOfWork, principal: Principal, enterprise_id: int, form_id: str, period: str
 ) -> StatReport | None:
     """The stored report (None when not even a draft exists) for those who see the enterprise."""
-    rp.get_form(form_id)
+    rf.get_form(form_id)
     _check_sees(principal, _enterprise(uow, enterprise_id))
     return uow.reports.get(enterprise_id, form_id, period)
 
@@ -138,7 +141,7 @@ def reports_of(uow: SqlUnitOfWork, principal: Principal, enterprise_id: int) -> 
 def reports_for(uow: SqlUnitOfWork, principal: Principal, period: str, form_id: str | None = None) -> list[StatReport]:
     """The reports of a period the principal sees: an enterprise its own, an officer their
     district's, the city-wide roles their city's, the system all."""
-    errors = rp.check_period(period, date.max)  # the shape only: any period may be listed
+    errors = rd.check_period(period, date.max)  # the shape only: any period may be listed
     if errors:
         raise ValidationFailed(errors)
     return uow.reports.for_period(period, principal.scope_filters(), form_id)
@@ -152,11 +155,11 @@ def reminders(
     *,
     calendar: WorkdayCalendar,
     form_id: str = DEFAULT_FORM,
-) -> list[rp.Reminder]:
+) -> list[rd.Reminder]:
     """Who in the principal's district (officer) or city (administrator) has not submitted
     ``period``'s report, and how urgent it is on ``today``."""
-    form = rp.get_form(form_id)
-    errors = rp.check_period(period, date.max)
+    form = rf.get_form(form_id)
+    errors = rd.check_period(period, date.max)
     if errors:
         raise ValidationFailed(errors)
     if principal.is_system:
@@ -168,7 +171,7 @@ def reminders(
     else:
         raise PermissionDenied("reminder lists are for district officers and city administrators")
     owed = uow.reports.obligations(form.id, period, city, district)
-    return rp.reminders(form, period, owed, today, calendar)
+    return rd.reminders(form, period, owed, today, calendar)
 
 
 # --- writes -------------------------------------------------------------------------------------
@@ -257,7 +260,7 @@ def return_report(
     _check_writer(principal)
     if principal.role is Role.ENTERPRISE:
         raise PermissionDenied("an enterprise cannot return its own report; ask your district officer")
-    form = rp.get_form(form_id)
+    form = rf.get_form(form_id)
     enterprise = _enterprise(uow, enterprise_id)
     _check_sees(principal, enterprise)
     text = reason.strip()
@@ -303,10 +306,10 @@ def _prepare(
     uow: SqlUnitOfWork, principal: Principal, enterprise_id: int, form_id: str, period: str
 ) -> tuple[ReportForm, Enterprise]:
     _check_writer(principal)
-    form = rp.get_form(form_id)
+    form = rf.get_form(form_id)
     enterprise = _enterprise(uow, enterprise_id)
     _check_sees(principal, enterprise)
-    errors = rp.check_period(period, business_date(uow.clock))
+    errors = rd.check_period(period, business_date(uow.clock))
     if errors:
         raise ValidationFailed(errors)
     return form, enterprise

@@ -15,266 +15,45 @@ customs data the platform holds). When it thinks one is wrong it attaches a corr
 stays as the platform computed it. A correction of the data itself goes through the filing that
 produced it (a list, a warehouse filing).
 
-Forms live in ``data/report_forms.toml``: fields, units, rules, the deadline and the seed clause
-each form serves.
+Forms live in ``data/report_forms.toml`` (:mod:`cbec.stats.report_forms`); periods, deadlines and
+reminders in :mod:`cbec.stats.report_deadlines`.
 """
 
 from __future__ import annotations
 
 import enum
-import re
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from cbec.kernel.errors import FieldError, NotFound
-from cbec.kernel.workdays import WorkdayCalendar
+from cbec.kernel.errors import FieldError
+from cbec.stats.report_forms import ENTERED, NUMBER, PLATFORM, FieldSpec, ReportForm, load_forms
 
 __all__ = [
     "CORRECTION_MAX",
-    "DueRule",
-    "FieldSpec",
     "Figure",
     "Obligation",
     "PlatformFigure",
-    "Reminder",
-    "ReportForm",
     "ReportStatus",
     "StatReport",
     "Submission",
-    "Urgency",
     "apply_submission",
-    "check_period",
-    "due_date",
     "figures_from_json",
     "figures_to_json",
-    "get_form",
-    "load_forms",
-    "parse_forms",
-    "period_of",
     "prefill",
-    "previous_period",
-    "reminders",
     "same_figures",
     "validate",
-    "working_days_left",
 ]
 
-PLATFORM = "platform"
-ENTERED = "entered"
-KINDS = frozenset({"decimal", "integer"})
-PLATFORM_SOURCES = frozenset(
-    {
-        "trade_value.export",
-        "trade_value.import",
-        "list_count.export",
-        "list_count.import",
-        "warehouse_area",
-        "warehouse_count",
-    }
-)
 CORRECTION_MAX = 500
-_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
-_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
 class ReportStatus(enum.StrEnum):
     DRAFT = "draft"  # 草稿: pre-filled, not yet submitted
     SUBMITTED = "submitted"  # 已报送
     RETURNED = "returned"  # 已退回: an officer sent it back; the enterprise submits again
-
-
-# --- forms --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    id: str
-    label_zh: str
-    label_en: str
-    unit: str  # yuan | count | m2 | persons
-    kind: str  # decimal | integer
-    source: str  # "platform:<what>" or "entered"
-    required: bool = True
-    places: int = 0  # decimals allowed (0 for integers)
-    min: Decimal | None = None
-    max: Decimal | None = None
-    caliber: str = ""  # for platform sources not in the metric catalog (the catalog's caliber wins there)
-    help_zh: str = ""
-    help_en: str = ""
-
-    @property
-    def is_platform(self) -> bool:
-        return self.source.startswith(PLATFORM + ":")
-
-    @property
-    def platform_source(self) -> str:
-        """``trade_value.export`` for ``platform:trade_value.export``; "" for an entered field."""
-        return self.source.partition(":")[2] if self.is_platform else ""
-
-    def quantize(self, value: Decimal) -> Decimal:
-        return value.quantize(Decimal(1).scaleb(-self.places))
-
-    def text(self, value: Decimal | None) -> str | None:
-        return None if value is None else str(self.quantize(value))
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "label_zh": self.label_zh,
-            "label_en": self.label_en,
-            "unit": self.unit,
-            "kind": self.kind,
-            "places": self.places,
-            "required": self.required,
-            "min": None if self.min is None else str(self.min),
-            "max": None if self.max is None else str(self.max),
-            "source": self.source,
-            "caliber": self.caliber or None,
-            "help_zh": self.help_zh or None,
-            "help_en": self.help_en or None,
-        }
-
-
-@dataclass(frozen=True)
-class DueRule:
-    working_day_of_next_month: int
-    remind_within_working_days: int
-    note: str
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "working_day_of_next_month": self.working_day_of_next_month,
-            "remind_within_working_days": self.remind_within_working_days,
-            "note": self.note,
-        }
-
-
-@dataclass(frozen=True)
-class ReportForm:
-    id: str
-    title_zh: str
-    title_en: str
-    frequency: str
-    serves: str
-    due: DueRule
-    fields: tuple[FieldSpec, ...]
-
-    def field(self, field_id: str) -> FieldSpec | None:
-        return next((f for f in self.fields if f.id == field_id), None)
-
-    @property
-    def platform_fields(self) -> tuple[FieldSpec, ...]:
-        return tuple(f for f in self.fields if f.is_platform)
-
-    @property
-    def entered_fields(self) -> tuple[FieldSpec, ...]:
-        return tuple(f for f in self.fields if not f.is_platform)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "title_zh": self.title_zh,
-            "title_en": self.title_en,
-            "frequency": self.frequency,
-            "serves": self.serves,
-            "due": self.due.as_dict(),
-            "fields": [f.as_dict() for f in self.fields],
-        }
-
-
-def _decimal(raw: object, where: str) -> Decimal | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or not _NUMBER.match(raw):
-        raise ValueError(f'{where}: write numbers as decimal text, e.g. "0", found {raw!r}')
-    return Decimal(raw)
-
-
-def _field(raw: Mapping[str, Any], where: str) -> FieldSpec:
-    try:
-        spec = FieldSpec(
-            id=str(raw["id"]),
-            label_zh=str(raw["label_zh"]),
-            label_en=str(raw["label_en"]),
-            unit=str(raw["unit"]),
-            kind=str(raw["kind"]),
-            source=str(raw["source"]),
-            required=bool(raw.get("required", True)),
-            places=int(raw.get("places", 0)),
-            min=_decimal(raw.get("min"), f"{where}.min"),
-            max=_decimal(raw.get("max"), f"{where}.max"),
-            caliber=str(raw.get("caliber", "")),
-            help_zh=str(raw.get("help_zh", "")),
-            help_en=str(raw.get("help_en", "")),
-        )
-    except KeyError as missing:
-        raise ValueError(f"{where}: missing key {missing}") from missing
-    if spec.kind not in KINDS:
-        raise ValueError(f"{where}: kind must be one of {sorted(KINDS)}, found {spec.kind!r}")
-    if spec.kind == "integer" and spec.places:
-        raise ValueError(f"{where}: an integer field has no decimal places")
-    if spec.is_platform and spec.platform_source not in PLATFORM_SOURCES:
-        raise ValueError(f"{where}: unknown platform source {spec.source!r}; known: {sorted(PLATFORM_SOURCES)}")
-    if not spec.is_platform and spec.source != ENTERED:
-        raise ValueError(f"{where}: source must be 'entered' or 'platform:<what>', found {spec.source!r}")
-    return spec
-
-
-def parse_forms(text: str, origin: str = "report_forms.toml") -> dict[str, ReportForm]:
-    """Parse forms from TOML text; any mistake raises ValueError naming ``origin`` and the place."""
-    data = tomllib.loads(text)
-    forms: dict[str, ReportForm] = {}
-    for i, raw in enumerate(data.get("form", [])):
-        where = f"{origin}: form[{i}]"
-        due = raw.get("due", {})
-        fields = tuple(_field(f, f"{where}.field[{j}]") for j, f in enumerate(raw.get("field", [])))
-        ids = [f.id for f in fields]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"{where}: field ids repeat")
-        form = ReportForm(
-            id=str(raw["id"]),
-            title_zh=str(raw["title_zh"]),
-            title_en=str(raw["title_en"]),
-            frequency=str(raw.get("frequency", "monthly")),
-            serves=str(raw["serves"]),
-            due=DueRule(
-                int(due["working_day_of_next_month"]),
-                int(due.get("remind_within_working_days", 3)),
-                str(due.get("note", "")),
-            ),
-            fields=fields,
-        )
-        if form.frequency != "monthly":
-            raise ValueError(f"{where}: only monthly forms are supported, found {form.frequency!r}")
-        if not 1 <= form.due.working_day_of_next_month <= 20:
-            raise ValueError(f"{where}: due.working_day_of_next_month must be 1..20")
-        if form.id in forms:
-            raise ValueError(f"{where}: form {form.id} defined twice")
-        forms[form.id] = form
-    return forms
-
-
-@cache
-def load_forms(path: Path | None = None) -> dict[str, ReportForm]:
-    """The packaged forms, or those of ``path``."""
-    if path is not None:
-        return parse_forms(path.read_text(encoding="utf-8"), str(path))
-    packaged = resources.files("cbec.stats").joinpath("data", "report_forms.toml")
-    return parse_forms(packaged.read_text(encoding="utf-8"))
-
-
-def get_form(form_id: str) -> ReportForm:
-    found = load_forms().get(form_id)
-    if found is None:
-        raise NotFound(f"no report form {form_id!r}; known forms: {', '.join(sorted(load_forms()))}")
-    return found
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -386,7 +165,7 @@ class Submission:
 
 def _number_error(spec: FieldSpec, path: str, text: str) -> FieldError | None:
     unit = spec.unit
-    if not _NUMBER.match(text):
+    if not NUMBER.match(text):
         what = "a whole number" if spec.kind == "integer" else f"a number with at most {spec.places} decimals"
         return FieldError(
             path, "report.not_a_number", f"{spec.id} must be {what}, found {text!r}", f"write it like 1200 ({unit})"
@@ -447,7 +226,7 @@ def validate(
         text = "" if raw is None else raw.strip()
         if spec.is_platform:
             known = prefilled.get(spec.id)
-            if text and known is not None and (not _NUMBER.match(text) or Decimal(text) != known.value):
+            if text and known is not None and (not NUMBER.match(text) or Decimal(text) != known.value):
                 errors.append(
                     FieldError(
                         path,
@@ -559,66 +338,6 @@ class StatReport:
         }
 
 
-# --- periods and deadlines ----------------------------------------------------------------------
-
-
-def period_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def previous_period(day: date) -> str:
-    """The month before ``day``'s month: the period whose report falls due in ``day``'s month."""
-    return period_of(day.replace(day=1) - timedelta(days=1))
-
-
-def check_period(period: str, today: date, path: str = "period") -> list[FieldError]:
-    """A period is YYYY-MM and over: a month is reported once it has ended."""
-    if not _PERIOD.match(period):
-        return [FieldError(path, "report.period_format", f"period must be YYYY-MM, found {period!r}", "e.g. 2024-10")]
-    if period >= period_of(today):
-        return [
-            FieldError(
-                path,
-                "report.period_open",
-                f"{period} has not ended yet (today is {today.isoformat()})",
-                f"report a past month, e.g. {previous_period(today)}",
-            )
-        ]
-    return []
-
-
-def _first_of_next_month(period: str) -> date:
-    year, month = int(period[:4]), int(period[5:7])
-    return date(year + month // 12, month % 12 + 1, 1)
-
-
-def due_date(form: ReportForm, period: str, calendar: WorkdayCalendar) -> date:
-    """The Nth working day (State Council calendar: holidays off, adjusted weekends on) of the
-    month after ``period``."""
-    day = _first_of_next_month(period)
-    count = 0
-    while True:
-        day = calendar.next_workday(day)
-        count += 1
-        if count == form.due.working_day_of_next_month:
-            return day
-        day += timedelta(days=1)
-
-
-def working_days_left(calendar: WorkdayCalendar, today: date, due: date) -> int:
-    """Working days from ``today`` to ``due``, both included (0 once ``due`` has passed)."""
-    left = 0
-    day = today
-    while day <= due:
-        if calendar.is_workday(day):
-            left += 1
-        day += timedelta(days=1)
-    return left
-
-
-# --- reminders ----------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Obligation:
     """An enterprise that owes a report for a period, and what it has stored so far."""
@@ -628,66 +347,3 @@ class Obligation:
     uscc: str
     district_code: str
     status: ReportStatus | None  # None: not even a draft
-
-
-class Urgency(enum.StrEnum):
-    OVERDUE = "overdue"  # 已逾期
-    DUE_SOON = "due_soon"  # 即将到期
-    OPEN = "open"  # 未到期
-
-
-@dataclass(frozen=True)
-class Reminder:
-    enterprise_id: int
-    enterprise_name: str
-    uscc: str
-    district_code: str
-    status: str  # missing | draft | returned
-    urgency: Urgency
-    due: date
-    working_days_left: int
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "enterprise_id": self.enterprise_id,
-            "enterprise_name": self.enterprise_name,
-            "uscc": self.uscc,
-            "district_code": self.district_code,
-            "status": self.status,
-            "urgency": self.urgency.value,
-            "due": self.due.isoformat(),
-            "working_days_left": self.working_days_left,
-        }
-
-
-_URGENCY_ORDER = {Urgency.OVERDUE: 0, Urgency.DUE_SOON: 1, Urgency.OPEN: 2}
-
-
-def reminders(
-    form: ReportForm, period: str, obligations: Iterable[Obligation], today: date, calendar: WorkdayCalendar
-) -> list[Reminder]:
-    """Who has not submitted ``period``'s report: overdue first, then due soon (within the form's
-    reminder window of working days), then the rest; by district and enterprise within each."""
-    due = due_date(form, period, calendar)
-    left = working_days_left(calendar, today, due)
-    if today > due:
-        urgency = Urgency.OVERDUE
-    elif left <= form.due.remind_within_working_days:
-        urgency = Urgency.DUE_SOON
-    else:
-        urgency = Urgency.OPEN
-    out = [
-        Reminder(
-            o.enterprise_id,
-            o.enterprise_name,
-            o.uscc,
-            o.district_code,
-            "missing" if o.status is None else o.status.value,
-            urgency,
-            due,
-            left,
-        )
-        for o in obligations
-        if o.status is not ReportStatus.SUBMITTED
-    ]
-    return sorted(out, key=lambda r: (_URGENCY_ORDER[r.urgency], r.district_code, r.enterprise_id))

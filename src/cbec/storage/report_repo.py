@@ -12,14 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from cbec.kernel.errors import Conflict
 from cbec.registry.model import EnterpriseStatus
-from cbec.stats.reporting import (
-    Obligation,
-    ReportStatus,
-    StatReport,
-    figures_from_json,
-    figures_to_json,
-    load_forms,
-)
+from cbec.stats.report_forms import load_forms
+from cbec.stats.reporting import Obligation, ReportStatus, StatReport, figures_from_json, figures_to_json
 from cbec.storage import tables as t
 from cbec.storage.repositories import StaleWrite, aware
 

@@ -16,8 +16,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import NotFound, ValidationFailed
+from cbec.stats import report_deadlines as rd
+from cbec.stats import report_forms as rf
 from cbec.stats import report_services as rs
-from cbec.stats import reporting as rp
 from cbec.stats.refresh import open_lines
 from cbec.stats.reporting import StatReport, Submission
 from cbec.web.deps import ApiIdentity, PlatformDep
@@ -86,8 +87,8 @@ def _out(report: StatReport, due: date) -> ReportOut:
 
 
 def _period(platform: PlatformDep, period: str | None) -> str:
-    chosen = period or rp.previous_period(business_date(platform.clock))
-    errors = rp.check_period(chosen, date.max)  # the shape; services check what else applies
+    chosen = period or rd.previous_period(business_date(platform.clock))
+    errors = rd.check_period(chosen, date.max)  # the shape; services check what else applies
     if errors:
         raise ValidationFailed(errors)
     return chosen
@@ -106,7 +107,7 @@ def list_reports(identity: ApiIdentity, platform: PlatformDep, period: PeriodQue
     chosen = _period(platform, period)
     with platform.uow(read_only=True) as uow:
         found = rs.reports_for(uow, identity.principal, chosen)
-    return [_out(r, rp.due_date(rp.get_form(r.form), r.period, platform.calendar)) for r in found]
+    return [_out(r, rd.due_date(rf.get_form(r.form), r.period, platform.calendar)) for r in found]
 
 
 @router.get("/reminders", operation_id="report_reminders")
@@ -116,8 +117,8 @@ def report_reminders(
     """Who has not submitted (district officers: their district; city administrators: their city)."""
     chosen = _period(platform, period)
     today = business_date(platform.clock)
-    spec = rp.get_form(form)
-    due = rp.due_date(spec, chosen, platform.calendar)
+    spec = rf.get_form(form)
+    due = rd.due_date(spec, chosen, platform.calendar)
     with platform.uow(read_only=True) as uow:
         items = rs.reminders(uow, identity.principal, chosen, today, calendar=platform.calendar, form_id=form)
     return ReminderList(
@@ -136,17 +137,17 @@ def get_report(
     enterprise_id: int, period: str, identity: ApiIdentity, platform: PlatformDep, form: FormQuery = rs.DEFAULT_FORM
 ) -> ReportOut:
     principal = identity.principal
-    spec = rp.get_form(form)
+    spec = rf.get_form(form)
     period = _period(platform, period)
     if principal.read_only:
         with platform.uow(read_only=True) as uow:
             stored = rs.get_report(uow, principal, enterprise_id, form, period)
         if stored is None:
             raise NotFound(f"enterprise {enterprise_id} has no {form} report for {period}")
-        return _out(stored, rp.due_date(spec, period, platform.calendar))
+        return _out(stored, rd.due_date(spec, period, platform.calendar))
     with open_lines(platform) as lines, platform.uow() as uow:
         report = rs.draft_report(uow, principal, lines, enterprise_id, form, period)
-    return _out(report, rp.due_date(spec, period, platform.calendar))
+    return _out(report, rd.due_date(spec, period, platform.calendar))
 
 
 @router.post("/{enterprise_id}/{period}", operation_id="submit_report")
@@ -156,11 +157,11 @@ def submit_report(
     """Submit: entered figures as decimal text; platform figures need not be sent (sent, they must
     equal the pre-filled value). The same submission twice returns the stored report unchanged."""
     submission = Submission(dict(body.figures), dict(body.corrections))
-    spec = rp.get_form(body.form)
+    spec = rf.get_form(body.form)
     period = _period(platform, period)
     with open_lines(platform) as lines, platform.uow() as uow:
         report = rs.submit_report(uow, identity.principal, lines, enterprise_id, body.form, period, submission)
-    return _out(report, rp.due_date(spec, period, platform.calendar))
+    return _out(report, rd.due_date(spec, period, platform.calendar))
 
 
 @router.post("/{enterprise_id}/{period}/return", operation_id="return_report")
@@ -168,8 +169,8 @@ def return_report(
     enterprise_id: int, period: str, body: ReportReturn, identity: ApiIdentity, platform: PlatformDep
 ) -> ReportOut:
     """Send a submitted report back to the enterprise for correction (officers, administrators)."""
-    spec = rp.get_form(body.form)
+    spec = rf.get_form(body.form)
     period = _period(platform, period)
     with platform.uow() as uow:
         report = rs.return_report(uow, identity.principal, enterprise_id, body.form, period, body.reason)
-    return _out(report, rp.due_date(spec, period, platform.calendar))
+    return _out(report, rd.due_date(spec, period, platform.calendar))

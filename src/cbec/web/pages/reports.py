@@ -16,10 +16,13 @@ from cbec.bootstrap import Platform
 from cbec.identity.model import Principal, Role
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from cbec.stats import report_deadlines as rd
+from cbec.stats import report_forms as rf
 from cbec.stats import report_services as rs
 from cbec.stats import reporting as rp
 from cbec.stats.refresh import open_lines
-from cbec.stats.reporting import ReportForm, StatReport, Submission
+from cbec.stats.report_forms import ReportForm
+from cbec.stats.reporting import StatReport, Submission
 from cbec.web.deps import Identity, PageIdentity, PlatformDep, require_csrf
 from cbec.web.templating import render
 
@@ -27,8 +30,8 @@ router = APIRouter()
 
 
 def _chosen_period(platform: Platform, period: str) -> str:
-    chosen = period.strip() or rp.previous_period(business_date(platform.clock))
-    errors = rp.check_period(chosen, date.max)
+    chosen = period.strip() or rd.previous_period(business_date(platform.clock))
+    errors = rd.check_period(chosen, date.max)
     if errors:
         raise ValidationFailed(errors)
     return chosen
@@ -64,7 +67,7 @@ def _enterprise_page(
 ) -> Response:
     principal = identity.principal
     assert principal.enterprise_id is not None
-    form = rp.get_form(rs.DEFAULT_FORM)
+    form = rf.get_form(rs.DEFAULT_FORM)
     report = _draft(platform, principal, principal.enterprise_id, form.id, period)
     with platform.uow(read_only=True) as uow:
         mine = rs.reports_of(uow, principal, principal.enterprise_id)
@@ -74,7 +77,7 @@ def _enterprise_page(
         "form": form,
         "period": period,
         "report": report,
-        "due": rp.due_date(form, period, platform.calendar),
+        "due": rd.due_date(form, period, platform.calendar),
         "values": values if values is not None else _values(form, report),
         "corrections": corrections if corrections is not None else _corrections(report),
         "errors": errors,
@@ -87,7 +90,7 @@ def _enterprise_page(
 
 def _officer_page(request: Request, platform: Platform, identity: Identity, period: str) -> Response:
     principal = identity.principal
-    form = rp.get_form(rs.DEFAULT_FORM)
+    form = rf.get_form(rs.DEFAULT_FORM)
     today = business_date(platform.clock)
     with platform.uow(read_only=True) as uow:
         submitted = rs.reports_for(uow, principal, period, form.id)
@@ -101,7 +104,7 @@ def _officer_page(request: Request, platform: Platform, identity: Identity, peri
         "form": form,
         "period": period,
         "today": today,
-        "due": rp.due_date(form, period, platform.calendar),
+        "due": rd.due_date(form, period, platform.calendar),
         "reminders": reminders,
         "can_remind": principal.role in (Role.DISTRICT_OFFICER, Role.CITY_ADMIN),
         "reports": submitted,
@@ -132,7 +135,7 @@ async def _read_form(request: Request, form: ReportForm) -> tuple[dict[str, str]
 
 @router.post("/reports/submit")
 async def submit(request: Request, identity: PageIdentity, platform: PlatformDep) -> Response:
-    form = rp.get_form(rs.DEFAULT_FORM)
+    form = rf.get_form(rs.DEFAULT_FORM)
     values, corrections, period, token = await _read_form(request, form)
     require_csrf(request, identity, token)
     principal = identity.principal
@@ -177,7 +180,7 @@ def report_detail(
 ) -> Response:
     """One stored report, read only, each figure with its source; officers may return it."""
     chosen = _chosen_period(platform, period)
-    form = rp.get_form(rs.DEFAULT_FORM)
+    form = rf.get_form(rs.DEFAULT_FORM)
     principal = identity.principal
     with platform.uow(read_only=True) as uow:
         report = rs.get_report(uow, principal, enterprise_id, form.id, chosen)
@@ -189,7 +192,7 @@ def report_detail(
         "form": form,
         "report": report,
         "enterprise": enterprise,
-        "due": rp.due_date(form, chosen, platform.calendar),
+        "due": rd.due_date(form, chosen, platform.calendar),
         "history": history,
         "can_return": principal.role in (Role.DISTRICT_OFFICER, Role.CITY_ADMIN)
         and report.status is rp.ReportStatus.SUBMITTED,
