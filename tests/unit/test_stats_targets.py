@@ -11,7 +11,8 @@ import pytest
 from cbec.stats.catalog import fact_schema
 from cbec.stats.forecast import NO_HISTORY, SEASONAL, TRAILING_AVERAGE, forecast, month_range
 from cbec.stats.target_services import targets_report
-from cbec.stats.targets import EnteredFigure, Measured, TargetDataError, evaluate, load_targets
+from cbec.stats.target_status import Measured, evaluate
+from cbec.stats.targets import EnteredFigure, TargetDataError, load_targets
 
 D = Decimal  # short for exact literals in tables of expected values
 

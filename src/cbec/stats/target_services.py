@@ -1,6 +1,7 @@
-"""Target and tier use cases: measure each target with the metric catalog, judge it
-(:func:`cbec.stats.targets.evaluate`), build the tier board (梯度培育库), and let a city
-administrator enter the figures the platform cannot measure.
+"""Target and tier use cases: measure a city's targets with the metric catalog
+(:mod:`cbec.stats.target_measures`), judge them (:func:`cbec.stats.target_status.evaluate`), build
+the tier board (梯度培育库), and let a city administrator enter the figures the platform cannot
+measure.
 
 Measurements run the catalog's Ibis expressions on the fact table the caller opens
 (``cbec.stats.refresh.open_lines``); fen become Decimal yuan exactly (fen / 100).
@@ -20,18 +21,11 @@ from cbec.audit.services import record
 from cbec.identity.model import Principal, Role
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
-from cbec.stats.catalog import CATALOG, Scope, expression
+from cbec.stats.catalog import Scope, expression
 from cbec.stats.forecast import add_months
-from cbec.stats.targets import (
-    EnteredFigure,
-    Measured,
-    Target,
-    TargetCatalog,
-    TargetStatus,
-    evaluate,
-    last_complete_month,
-    load_targets,
-)
+from cbec.stats.target_measures import fen_yuan, measure_targets, table_rows
+from cbec.stats.target_status import TargetStatus, evaluate
+from cbec.stats.targets import EnteredFigure, Target, TargetCatalog, load_targets
 from cbec.stats.tiers import CityTiers, Move, Placement, TierBook, load_tiers, moves, place
 
 if TYPE_CHECKING:
@@ -41,78 +35,14 @@ __all__ = [
     "TierBoard",
     "enter_target_input",
     "entered_figures",
-    "measure",
     "targets_report",
     "tier_board",
-    "trailing_values",
 ]
 
-HUNDRED = Decimal(100)
 SOURCE_MAX = 300
 VALUE_MAX_CHARS = 32
 # Units whose figures are whole numbers (counts of things or people).
 _FRACTIONAL_UNITS = frozenset({"CNY yuan", "ratio", "m2"})
-
-
-def _yuan(fen: Any) -> Decimal:
-    return Decimal(int(fen or 0)) / HUNDRED
-
-
-def _rows(table: ir.Table) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = table.to_pyarrow().to_pylist()
-    return rows
-
-
-def _scope(target: Target, month_from: str | None = None, month_to: str | None = None) -> Scope:
-    return Scope(
-        city=target.city_code,
-        district=target.district,
-        month_from=month_from,
-        month_to=month_to,
-        directions=target.directions,
-        trade_modes=target.trade_modes,
-    )
-
-
-def measure(lines: ir.Table, target: Target, today: date) -> Measured:
-    """What the catalog says about one measured target on ``today`` (complete months only)."""
-    cut = last_complete_month(today)
-    if target.metric not in CATALOG:
-        return Measured(unavailable=f"metric {target.metric} is not in the catalog yet: cannot measure")
-    if target.measure in {"sum", "yoy_growth"}:
-        rows = _rows(expression(lines, "trade_value", _scope(target, month_to=cut), ("month",)))
-        monthly = {r["month"]: _yuan(r["value_fen"]) for r in rows if r["month"]}
-        unconverted = sum(int(r["unconverted_lines"] or 0) for r in rows)
-        return Measured(monthly=monthly, unconverted_lines=unconverted)
-    _, last, _ = target.period(today)
-    end = min(cut, last)
-    start = add_months(end, -11)
-    window = f"the 12 months {start}..{end}"
-    if target.measure == "enterprises_at_least":
-        assert target.threshold is not None
-        values = trailing_values(lines, _scope(target), start, end)
-        limit = target.threshold
-        passing = [v for v in values.values() if (v >= limit if target.threshold_inclusive else v > limit)]
-        return Measured(count=Decimal(len(passing)), count_window=window)
-    found = CATALOG[target.metric]
-    column = found.value_columns[0]
-    rows = _rows(expression(lines, target.metric, _scope(target, start, end), ("city",)))
-    count = sum((Decimal(int(r.get(column) or 0)) for r in rows), Decimal(0))
-    return Measured(count=count, count_window=window)
-
-
-def trailing_values(lines: ir.Table, scope: Scope, first: str, last: str) -> dict[int, Decimal]:
-    """Trade value (yuan) per registered enterprise over the months first..last."""
-    bounded = Scope(
-        city=scope.city,
-        district=scope.district,
-        month_from=first,
-        month_to=last,
-        directions=scope.directions,
-        trade_modes=scope.trade_modes,
-    )
-    rows = _rows(expression(lines, "trade_value", bounded, ("enterprise",)))
-    return {int(r["enterprise_id"]): _yuan(r["value_fen"]) for r in rows if r["enterprise_id"] is not None}
 
 
 def targets_report(
@@ -124,13 +54,12 @@ def targets_report(
 ) -> list[TargetStatus]:
     """Every target of ``city`` (all cities when None), judged on ``today``, in catalog order."""
     catalog = catalog or load_targets()
+    targets = catalog.of_city(city)
+    measured = measure_targets(lines, [t for t in targets if not t.is_input and t.value is not None], today)
     statuses = []
-    for target in catalog.of_city(city):
-        measured = None
-        if not target.is_input and target.value is not None:
-            measured = measure(lines, target, today)
+    for target in targets:
         mine = [f for f in inputs if f.target_id == target.id]
-        statuses.append(evaluate(target, measured, mine, today, catalog.thresholds))
+        statuses.append(evaluate(target, measured.get(target.id), mine, today, catalog.thresholds))
     return statuses
 
 
@@ -184,7 +113,7 @@ def tier_board(
     end = as_of.strftime("%Y-%m")
     start, previous_end = add_months(end, -11), add_months(end, -1)
     previous_start = add_months(previous_end, -11)
-    rows = _rows(
+    rows = table_rows(
         expression(
             lines, "trade_value", Scope(city=city, month_from=previous_start, month_to=end), ("enterprise", "month")
         )
@@ -194,7 +123,7 @@ def tier_board(
     for r in rows:
         if r["enterprise_id"] is None or not r["month"]:
             continue
-        eid, value = int(r["enterprise_id"]), _yuan(r["value_fen"])
+        eid, value = int(r["enterprise_id"]), fen_yuan(r["value_fen"])
         if r["month"] >= start:
             now[eid] = now.get(eid, Decimal(0)) + value
         if r["month"] <= previous_end:
