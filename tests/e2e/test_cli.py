@@ -59,7 +59,7 @@ class Cli:
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     runner = Cli(tmp_path)
-    assert runner.json("db", "upgrade", code=0) == {"ok": True, "revision": "0003"}
+    assert runner.json("db", "upgrade", code=0) == {"ok": True, "revision": "0004"}
     return runner
 
 

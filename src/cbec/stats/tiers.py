@@ -91,6 +91,11 @@ class TierBook:
     close_share: Decimal
 
 
+def _money_text(value: Decimal) -> str:
+    """Yuan with two places, as every money figure the platform shows."""
+    return f"{value.quantize(MONEY, rounding=ROUND_HALF_UP):f}"
+
+
 @dataclass(frozen=True)
 class Placement:
     enterprise_id: int
@@ -107,13 +112,13 @@ class Placement:
     def as_dict(self) -> dict[str, Any]:
         return {
             "enterprise_id": self.enterprise_id,
-            "value": f"{self.value:f}",
+            "value": _money_text(self.value),
             "status": self.status,
             "level": self.level,
             "tier": self.tier,
             "next_tier": self.next_tier,
-            "next_threshold": None if self.next_threshold is None else f"{self.next_threshold:f}",
-            "gap": None if self.gap is None else f"{self.gap:f}",
+            "next_threshold": None if self.next_threshold is None else _money_text(self.next_threshold),
+            "gap": None if self.gap is None else _money_text(self.gap),
             "close": self.close,
             "reason": self.reason,
         }

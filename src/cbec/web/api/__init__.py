@@ -2,7 +2,19 @@
 
 from fastapi import APIRouter
 
-from cbec.web.api import enterprises, exchange, export, identity, reference, reports, stats, targets, tax, warehouses
+from cbec.web.api import (
+    enterprises,
+    exchange,
+    export,
+    identity,
+    reference,
+    reports,
+    stats,
+    targets,
+    tax,
+    tiers,
+    warehouses,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(identity.router)
@@ -15,3 +27,4 @@ router.include_router(warehouses.router)
 router.include_router(stats.router)
 router.include_router(targets.router)
 router.include_router(reports.router)
+router.include_router(tiers.router)

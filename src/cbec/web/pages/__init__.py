@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from cbec.web.pages import account, cockpit, enterprises, exchange, export, home, reports, targets, warehouses
+from cbec.web.pages import account, cockpit, enterprises, exchange, export, home, reports, targets, tiers, warehouses
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
@@ -14,3 +14,4 @@ router.include_router(warehouses.router)
 router.include_router(cockpit.router)
 router.include_router(targets.router)
 router.include_router(reports.router)
+router.include_router(tiers.router)
