@@ -57,7 +57,7 @@ SELECT
   CAST(300 + n % 200 AS VARCHAR) AS destination_country, '142' AS currency,
   value AS value_fen, value AS cny_fen, CAST(0 AS BIGINT) AS returned_fen,
   day AS declared_on, day AS released_on, strftime(day, '%Y-%m') AS month, CAST(year(day) AS INTEGER) AS year,
-  '800' AS status, true AS released
+  '800' AS status, true AS released, gnum = 1 AS first_line
 FROM (
   SELECT i, n, gnum, 'L' || CAST(n AS VARCHAR) AS key,
          ['9610', '1210', '9710', '9810'][1 + n % 4] AS code,
@@ -86,7 +86,7 @@ _HAND_SQL = (
     "SELECT month, trade_mode, direction, SUM(cny_fen) AS value_fen,"
     " COUNT(*) FILTER (WHERE cny_fen IS NULL) AS unconverted_lines"
     " FROM read_parquet('{path}') WHERE released GROUP BY month, trade_mode, direction",
-    "SELECT month, trade_mode, direction, COUNT(DISTINCT list_key) AS lists"
+    "SELECT month, trade_mode, direction, COUNT(*) FILTER (WHERE first_line) AS lists"
     " FROM read_parquet('{path}') WHERE released GROUP BY month, trade_mode, direction",
 )
 
@@ -120,17 +120,19 @@ def _catalog(path: Path) -> list[list[tuple[Any, ...]]]:
 def _hand(path: Path) -> list[list[tuple[Any, ...]]]:
     con = _quiet(duckdb.connect())
     try:
-        return [_rows(con.execute(sql.format(path=path)).fetch_arrow_table()) for sql in _HAND_SQL]
+        return [_rows(con.execute(sql.format(path=path)).to_arrow_table()) for sql in _HAND_SQL]
     finally:
         con.close()
 
 
 def _pandas(path: Path) -> list[list[tuple[Any, ...]]]:
-    frame = pd.read_parquet(path, columns=["month", "trade_mode", "direction", "cny_fen", "list_key", "released"])
+    frame = pd.read_parquet(
+        path, columns=["month", "trade_mode", "direction", "cny_fen", "list_key", "released", "first_line"]
+    )
     frame = frame[frame["released"]]
     groups = frame.groupby(["month", "trade_mode", "direction"])
     values = groups.agg(value_fen=("cny_fen", "sum"), unconverted=("cny_fen", lambda s: int(s.isna().sum())))
-    lists = groups.agg(lists=("list_key", "nunique"))
+    lists = frame[frame["first_line"]].groupby(["month", "trade_mode", "direction"]).agg(lists=("list_key", "size"))
     return [
         sorted((m, c, d, int(v), int(u)) for (m, c, d), v, u in values.itertuples(name=None)),
         sorted((m, c, d, int(n)) for (m, c, d), n in lists.itertuples(name=None)),

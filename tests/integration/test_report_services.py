@@ -109,6 +109,7 @@ def _line(n: int, enterprise_id: int, direction: str, month: str | None, cny_fen
         year=day.year if day else None,
         status="800" if released else "120",
         released=released,
+        first_line=True,  # one line per list
     )
 
 

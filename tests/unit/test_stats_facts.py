@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 
 from cbec.kernel.errors import ValidationFailed
+from cbec.stats.backends import duckdb_memory, run
+from cbec.stats.catalog import Scope, expression
 from cbec.stats.facts import EXPORT, IMPORT, SourceItem, SourceList, fen, lines_of
 from cbec.stats.fx import FxRate, RateBook, parse_rates_csv
 
@@ -101,4 +103,24 @@ def test_rates_file_errors_name_row_and_field() -> None:
     ]
     assert parse_rates_csv("\ufeffcurrency,valid_from,cny_per_unit,source\n502,2024-01-01,7.1,n\n") == [
         FxRate(USD, date(2024, 1, 1), Decimal("7.1"), "n")
+    ]
+
+
+def test_a_list_counts_once_by_list_level_splits_and_in_each_chapter_by_item_level_ones() -> None:
+    two_chapters = _list(
+        EXPORT,
+        "800",
+        date(2024, 2, 3),
+        SourceItem(2, "6109100010", "502", "142", Decimal("1.00")),
+        SourceItem(1, "8517130000", "502", "142", Decimal("2.00")),
+    )
+    rows = [line.row() for line in lines_of(two_chapters, BOOK)]
+    assert [r["first_line"] for r in rows] == [False, True]  # the lowest item number carries the list
+    lines = duckdb_memory(rows)
+    assert run(expression(lines, "list_count", Scope(), ("month", "code"))) == [
+        {"month": "2024-02", "trade_mode": "9610", "lists": 1}
+    ]
+    assert run(expression(lines, "list_count", Scope(), ("hs_chapter",))) == [
+        {"hs_chapter": "61", "lists": 1},
+        {"hs_chapter": "85", "lists": 1},
     ]

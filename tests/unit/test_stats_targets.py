@@ -319,6 +319,7 @@ def fact(
         "year": day.year,
         "status": "800",
         "released": True,
+        "first_line": True,  # one line per list
     }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["CATALOG", "DIMENSIONS", "Metric", "Scope", "expression", "fact_schema", "metric", "scoped"]
+__all__ = ["CATALOG", "DIMENSIONS", "LIST_LEVEL", "Metric", "Scope", "expression", "fact_schema", "metric", "scoped"]
 
 # Dimension name (CLI/API) -> fact column.
 DIMENSIONS: Mapping[str, str] = {
@@ -92,6 +92,19 @@ def summarise(table: ir.Table, columns: list[str], **values: ir.Scalar) -> ir.Ta
     """``table.group_by(columns).aggregate(...)``, and one total row when there are no columns
     (Ibis refuses an empty group_by; ``by=()`` asks for the scope's total)."""
     return table.group_by(columns).aggregate(**values) if columns else table.aggregate(**values)
+
+
+# Splits whose value is the same on every line of a list: counting lists within them is a sum of
+# ``first_line``. Item-level splits (HS chapter, countries) count a list in each group its lines
+# fall in, which only a distinct count of list keys gives.
+LIST_LEVEL = frozenset({"month", "year", "city", "district", "enterprise", "code", "direction", "flag"})
+
+
+def list_total(table: ir.Table, by: tuple[str, ...]) -> ir.IntegerScalar:
+    """The number of distinct lists among ``table``'s lines within each group of ``by``."""
+    if set(by) <= LIST_LEVEL:
+        return table.count(where=table.first_line).cast("int64")
+    return table.list_key.nunique().cast("int64")
 
 
 def fen_sum(column: ir.IntegerColumn) -> ir.IntegerScalar:
@@ -202,7 +215,7 @@ def trade_value(lines: ir.Table, by: tuple[str, ...]) -> ir.Table:
 )
 def list_count(lines: ir.Table, by: tuple[str, ...]) -> ir.Table:
     rel = released(lines)
-    return summarise(rel, _cols(by), lists=rel.list_key.nunique().cast("int64"))
+    return summarise(rel, _cols(by), lists=list_total(rel, by))
 
 
 def fact_schema() -> ibis.Schema:

@@ -65,6 +65,10 @@ FACT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("year", "int32"),  # year of released_on; null until released
     ("status", "string"),  # the list's current status (customs receipt code or platform state)
     ("released", "boolean"),
+    # True on exactly one line of each list (its lowest item number): counting lists by a
+    # list-level split is then a sum, not a distinct count of strings, which dominated the
+    # cockpit's time on a large store (docs/benchmarks.md).
+    ("first_line", "boolean"),
 )
 COLUMN_NAMES = tuple(name for name, _ in FACT_COLUMNS)
 FEN = Decimal("0.01")
@@ -130,6 +134,7 @@ class FactLine:
     year: int | None
     status: str
     released: bool
+    first_line: bool
 
     def row(self) -> dict[str, Any]:
         return asdict(self)
@@ -141,6 +146,7 @@ def lines_of(source: SourceList, rates: RateBook) -> list[FactLine]:
     released = source.status in RELEASED_STATUSES and source.released_on is not None
     on = source.released_on or source.declared_on
     lines = []
+    first_gnum = min((item.gnum for item in source.items), default=None)
     for item in source.items:
         rate = rates.rate(item.currency, on) if on is not None else None
         cny = None if rate is None else fen(item.total * rate)
@@ -170,6 +176,7 @@ def lines_of(source: SourceList, rates: RateBook) -> list[FactLine]:
                 year=source.released_on.year if released and source.released_on else None,
                 status=source.status,
                 released=released,
+                first_line=item.gnum == first_gnum,
             )
         )
     return lines

@@ -9,7 +9,7 @@ from functools import reduce
 import ibis
 import ibis.expr.types as ir
 
-from cbec.stats.catalog import DIMENSIONS, fen_sum, metric, ratio, released, summarise
+from cbec.stats.catalog import DIMENSIONS, fen_sum, list_total, metric, ratio, released, summarise
 
 __all__ = [
     "SIZE_BANDS",
@@ -102,7 +102,7 @@ def flag_split(lines: ir.Table, by: tuple[str, ...]) -> ir.Table:
     return summarise(
         rel,
         _cols(by),
-        lists=rel.list_key.nunique().cast("int64"),
+        lists=list_total(rel, by),
         value_fen=fen_sum(rel.cny_fen),
     )
 
@@ -206,7 +206,7 @@ def size_bands(lines: ir.Table, by: tuple[str, ...]) -> ir.Table:
 def pipeline(lines: ir.Table, by: tuple[str, ...]) -> ir.Table:
     waiting = lines.filter(~lines.released)
     return waiting.group_by([*_cols(by), "status"]).aggregate(
-        lists=waiting.list_key.nunique().cast("int64"),
+        lists=list_total(waiting, by),  # status is list-level too
         lines=waiting.count().cast("int64"),
         value_fen=fen_sum(waiting.cny_fen),
         unconverted_lines=waiting.cny_fen.isnull().sum().fill_null(0).cast("int64"),

@@ -29,7 +29,7 @@ from cbec.stats.facts import FACT_COLUMNS
 __all__ = ["SCHEMA_VERSION", "AnalyticsStore"]
 
 # Bump when FACT_COLUMNS or the views change: the store is then rebuilt from the database.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _DUCK_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "date": "DATE", "boolean": "BOOLEAN"}
 _LOCK_WAIT_SECONDS = 30.0
 
@@ -43,7 +43,7 @@ VIEWS = {
     "v_trade_monthly": """
         SELECT city_code, district_code, month, direction, trade_mode, statistics_flag,
                CAST(SUM(cny_fen) AS DECIMAL(38, 0)) / 100 AS value_cny,
-               COUNT(DISTINCT list_key) AS lists,
+               COUNT(*) FILTER (WHERE first_line) AS lists,
                COUNT(*) FILTER (WHERE cny_fen IS NULL) AS unconverted_lines
         FROM list_lines WHERE released
         GROUP BY ALL""",
@@ -51,7 +51,7 @@ VIEWS = {
         SELECT l.city_code, l.district_code, l.enterprise_id, e.name AS enterprise_name, e.uscc,
                l.month, l.direction, l.trade_mode,
                CAST(SUM(l.cny_fen) AS DECIMAL(38, 0)) / 100 AS value_cny,
-               COUNT(DISTINCT l.list_key) AS lists
+               COUNT(*) FILTER (WHERE l.first_line) AS lists
         FROM list_lines l LEFT JOIN enterprises_dim e USING (enterprise_id)
         WHERE l.released
         GROUP BY ALL""",
