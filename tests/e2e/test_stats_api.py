@@ -75,7 +75,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 def independent_totals(platform: Platform, city: str, district: str | None = None) -> Totals:
     """Released value per (month, direction) straight from the SQLite tables: export items from
     export_lists/export_list_items, import items from the CEB621 bodies with their customs 800
-    receipt. Only CNY (142) is converted here, as no rates are loaded; other lines are counted."""
+    receipt, placed by the e-commerce enterprise's registry entry. Only CNY (142) is converted
+    here, as no rates are loaded; other lines are counted."""
     found: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     where = "AND l.district_code = :district" if district else ""
     with platform.engine.connect() as conn:
@@ -97,10 +98,12 @@ def independent_totals(platform: Platform, city: str, district: str | None = Non
                 entry[1] += 1
         imports = conn.execute(
             text(
+                # An import list belongs to its e-commerce enterprise's place (ebcCode), not its sender's.
                 "SELECT r.return_time, d.body FROM documents d JOIN receipts r ON r.document_id = d.id "
                 "AND r.origin = 'customs' AND r.return_status = '800' "
+                "JOIN enterprises e ON e.customs_code = d.ebc_code "
                 "WHERE d.message_type = 'CEB621' AND d.is_current AND NOT d.withdrawn "
-                f"AND d.status IN ('800', '899') AND d.city_code = :city {where.replace('l.', 'd.')}"
+                f"AND d.status IN ('800', '899') AND e.city_code = :city {where.replace('l.', 'e.')}"
             ),
             {"city": city, "district": district},
         )

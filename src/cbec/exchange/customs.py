@@ -31,11 +31,15 @@ class CustomsReceipt:
     return_status: str  # 100 退单, 399 审结, 500 查验, 800 放行 …
     return_info: str
     invt_no: str | None = None  # customs assigns the list number with the first receipt
+    at: str | None = None  # customs' own time of the answer (YYYYMMDDhhmmss); None: when received
 
 
 class CustomsGateway(Protocol):
-    def declare(self, list_key: str, *, customs_code: str, year: int, serial: int) -> list[CustomsReceipt]:
-        """Hand over a list that passed the platform's checks; return customs' receipts in order."""
+    def declare(
+        self, list_key: str, *, customs_code: str, year: int, serial: int, declared_at: str | None = None
+    ) -> list[CustomsReceipt]:
+        """Hand over a list that passed the platform's checks; return customs' receipts in order.
+        ``declared_at`` is the list's own declaration time (appTime, YYYYMMDDhhmmss)."""
         ...
 
     def declare_export(self, list_key: str, *, customs_code: str, year: int, serial: int) -> list[CustomsReceipt]:
@@ -81,15 +85,21 @@ class SimulatedCustoms:
         digest = hashlib.sha256(f"{self.seed}|{list_key}".encode()).digest()
         return int.from_bytes(digest[:4], "big") % 1000
 
-    def declare(self, list_key: str, *, customs_code: str, year: int, serial: int) -> list[CustomsReceipt]:
+    def declare(
+        self, list_key: str, *, customs_code: str, year: int, serial: int, declared_at: str | None = None
+    ) -> list[CustomsReceipt]:
         # 4-digit customs area + year + I + 9-digit serial (DOMAIN §1)
         invt_no = f"{customs_code[:4]:0>4}{year}I{serial % 1_000_000_000:09d}"
+        # The simulator has no clock of its own: it answers at once, so its receipts carry the
+        # declaration time. Demo traffic declared in 2023 is then released in 2023, and the
+        # statistics (which count by month of release) show it there, not on the day it was sent.
+        at = declared_at
         draw = self._draw(list_key)
         if draw < self.rates.reject_per_mille:
-            return [CustomsReceipt("100", "海关退单：申报要素与实货不符（模拟）", invt_no)]
-        released = [CustomsReceipt("399", "审结", invt_no), CustomsReceipt("800", "放行", invt_no)]
+            return [CustomsReceipt("100", "海关退单：申报要素与实货不符（模拟）", invt_no, at)]
+        released = [CustomsReceipt("399", "审结", invt_no, at), CustomsReceipt("800", "放行", invt_no, at)]
         if draw < self.rates.reject_per_mille + self.rates.inspect_per_mille:
-            return [CustomsReceipt("500", "查验（模拟）", invt_no), *released]
+            return [CustomsReceipt("500", "查验（模拟）", invt_no, at), *released]
         return released
 
     def declare_export(self, list_key: str, *, customs_code: str, year: int, serial: int) -> list[CustomsReceipt]:

@@ -166,8 +166,18 @@ def _assess(uow: SqlUnitOfWork, doc: StoredDocument, listing: Unit) -> TaxRecord
     )
 
 
-def _receipt(uow: SqlUnitOfWork, doc: StoredDocument, origin: str, status: str, info: str) -> None:
-    uow.documents.add_receipt(doc.id, StoredReceipt(origin, status, info, stamp(uow)), uow.clock.now())
+def _receipt(
+    uow: SqlUnitOfWork, doc: StoredDocument, origin: str, status: str, info: str, at: str | None = None
+) -> None:
+    uow.documents.add_receipt(doc.id, StoredReceipt(origin, status, info, at or stamp(uow)), uow.clock.now())
+
+
+def _declared_at(uow: SqlUnitOfWork, head: dict[str, str]) -> str | None:
+    """The list's appTime when it is a plausible past time (YYYYMMDDhhmmss, not after now)."""
+    text = head.get("appTime") or ""
+    if len(text) != 14 or not text.isdigit():
+        return None
+    return text if text <= stamp(uow) else None
 
 
 def _refuse(
@@ -183,11 +193,15 @@ def _to_customs(
 ) -> StoredDocument:
     year = _year(head)
     for answer in ctx.customs.declare(
-        doc.business_key, customs_code=head.get("customsCode", "0000"), year=year, serial=serial_of(doc.business_key)
+        doc.business_key,
+        customs_code=head.get("customsCode", "0000"),
+        year=year,
+        serial=serial_of(doc.business_key),
+        declared_at=_declared_at(uow, head),
     ):
         if answer.invt_no:
             uow.documents.set_invt_no(doc.id, answer.invt_no)
-        _receipt(uow, doc, "customs", answer.return_status, answer.return_info)
+        _receipt(uow, doc, "customs", answer.return_status, answer.return_info, answer.at)
         refused = {"reasons": [{"code": "customs.refused", "message": answer.return_info}]}
         doc = transition(uow, principal, doc, answer.return_status, refused if answer.return_status == "100" else None)
         if answer.return_status == "100":

@@ -113,10 +113,28 @@ class SqlStatsRepository:
             return []
         docs = self.conn.execute(
             select(
-                D.id, D.business_key, D.enterprise_id, D.city_code, D.district_code, D.status, D.body, D.trade_mode
+                D.id,
+                D.business_key,
+                D.enterprise_id,
+                D.city_code,
+                D.district_code,
+                D.status,
+                D.body,
+                D.trade_mode,
+                D.ebc_code,
             ).where(D.message_type == "CEB621", D.is_current, ~D.withdrawn, D.business_key.in_(business_keys))
         ).all()
         ids = [d.id for d in docs]
+        # Import trade belongs to the e-commerce enterprise (电商企业, ebcCode), not to whoever sent
+        # the list (usually a customs broker); the sender stands in when the ebc is unregistered.
+        E = t.enterprises.c  # noqa: N806
+        codes = sorted({d.ebc_code for d in docs if d.ebc_code})
+        ebc = {
+            code: (i, city, district)
+            for i, code, city, district in self.conn.execute(
+                select(E.id, E.customs_code, E.city_code, E.district_code).where(E.customs_code.in_(codes))
+            )
+        }
         released: dict[int, date | None] = {}
         if ids:
             for doc_id, return_time in self.conn.execute(
@@ -145,6 +163,9 @@ class SqlStatsRepository:
             body = json.loads(d.body)
             head = body.get("head", {})
             returned = refunds.get(d.business_key, {})
+            enterprise_id, city_code, district_code = ebc.get(
+                d.ebc_code or "", (d.enterprise_id, d.city_code, d.district_code)
+            )
             items = tuple(
                 SourceItem(
                     gnum=int(row.get("gnum") or 0),
@@ -163,9 +184,9 @@ class SqlStatsRepository:
                     business_key=d.business_key,
                     trade_mode=str(d.trade_mode or head.get("tradeMode") or ""),
                     statistics_flag="",
-                    city_code=d.city_code,
-                    district_code=d.district_code,
-                    enterprise_id=d.enterprise_id,
+                    city_code=city_code,
+                    district_code=district_code,
+                    enterprise_id=enterprise_id,
                     declared_on=_day(head.get("declTime") or head.get("appTime")),
                     released_on=released.get(d.id),
                     status=d.status,
