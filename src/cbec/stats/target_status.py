@@ -30,6 +30,7 @@ from cbec.stats.forecast import MONEY, Forecast, add_months, forecast, month_ran
 from cbec.stats.targets import (
     ACHIEVED,
     EXPIRED,
+    NO_DATA,
     NOT_MEASURABLE,
     UNKNOWN,
     EnteredFigure,
@@ -168,7 +169,7 @@ def evaluate(
         return status(state, reason, **more)
     series = {m: v for m, v in measured.monthly.items() if m <= cut}
     if not any(series.values()):
-        return status(NOT_MEASURABLE, f"no released trade in scope up to {cut}: nothing to measure or forecast")
+        return status(NO_DATA, f"no released trade in scope up to {cut}: nothing to measure or forecast yet")
     months = month_range(first, last)
     done = [m for m in months if m <= cut]
     to_date = sum((series.get(m, Decimal(0)) for m in done), Decimal(0))
@@ -185,7 +186,7 @@ def evaluate(
         prior = sum((series.get(add_months(m, -12), Decimal(0)) for m in months), Decimal(0))
         if prior == 0:
             return status(
-                NOT_MEASURABLE, f"no trade in {add_months(first, -12)}..{add_months(last, -12)}: growth undefined"
+                NO_DATA, f"no trade in {add_months(first, -12)}..{add_months(last, -12)}: growth undefined"
             )
         required = (prior * (1 + goal)).quantize(MONEY, rounding=ROUND_HALF_UP)
         prior_done = sum((series.get(add_months(m, -12), Decimal(0)) for m in done), Decimal(0))

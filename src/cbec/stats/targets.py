@@ -22,6 +22,7 @@ __all__ = [
     "EXPIRED",
     "MEASURES",
     "NOT_MEASURABLE",
+    "NO_DATA",
     "OFF_TRACK",
     "ON_TRACK",
     "UNKNOWN",
@@ -36,6 +37,9 @@ __all__ = [
 
 ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
 ACHIEVED, EXPIRED, NOT_MEASURABLE, UNKNOWN = "achieved", "expired", "not_measurable", "unknown"
+# Measurable from platform data, but nothing is released in scope yet (or a growth base is zero):
+# distinct from NOT_MEASURABLE, which means the platform's data cannot measure the target at all.
+NO_DATA = "no_data"
 MEASURES = frozenset({"sum", "yoy_growth", "enterprises_at_least", "count", "entered"})
 INPUT = "input"
 

@@ -22,6 +22,7 @@ ZH: dict[str, str] = {
     "tg.status.achieved": "已完成",
     "tg.status.expired": "已到期",
     "tg.status.not_measurable": "平台数据无法计量",
+    "tg.status.no_data": "暂无数据",
     "tg.status.unknown": "目标值缺失",
     "tg.enter_title": "填报无法由平台数据计量的目标",
     "tg.enter_intro": "如培训人数、园区数量等，由市级管理员按来源填报，每次填报留痕审计。",
@@ -80,6 +81,7 @@ EN: dict[str, str] = {
     "tg.status.achieved": "Achieved",
     "tg.status.expired": "Deadline passed",
     "tg.status.not_measurable": "Not measurable from platform data",
+    "tg.status.no_data": "No data yet",
     "tg.status.unknown": "Target value unknown",
     "tg.enter_title": "Enter figures the platform cannot measure",
     "tg.enter_intro": "Trained people, parks and the like are entered by a city administrator with their source; "

@@ -18,7 +18,7 @@ from cbec.web.deps import PageIdentity, PlatformDep, require_csrf
 from cbec.web.templating import render
 
 router = APIRouter(prefix="/targets")
-STATUS_ORDER = ("off_track", "at_risk", "on_track", "achieved", "expired", "not_measurable", "unknown")
+STATUS_ORDER = ("off_track", "at_risk", "on_track", "achieved", "expired", "no_data", "not_measurable", "unknown")
 
 
 def _page(
