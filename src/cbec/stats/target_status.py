@@ -185,9 +185,7 @@ def evaluate(
     if target.measure == "yoy_growth":
         prior = sum((series.get(add_months(m, -12), Decimal(0)) for m in months), Decimal(0))
         if prior == 0:
-            return status(
-                NO_DATA, f"no trade in {add_months(first, -12)}..{add_months(last, -12)}: growth undefined"
-            )
+            return status(NO_DATA, f"no trade in {add_months(first, -12)}..{add_months(last, -12)}: growth undefined")
         required = (prior * (1 + goal)).quantize(MONEY, rounding=ROUND_HALF_UP)
         prior_done = sum((series.get(add_months(m, -12), Decimal(0)) for m in done), Decimal(0))
         growth_to_date = _ratio(to_date, prior_done) - 1 if prior_done else None
