@@ -18,6 +18,7 @@ from cbec.cli import stats as stats_cli
 from cbec.cli import targets as targets_cli
 from cbec.cli.common import EXIT_REJECTED, emit_json, handled, platform, usage_error
 from cbec.cli.export import export_app
+from cbec.cli.policy import policy_app
 from cbec.cli.reports import report_app
 from cbec.cli.tax import tax_app
 from cbec.cli.warehouses import warehouse_app
@@ -52,6 +53,7 @@ app.add_typer(
     export_app, name="export", help="Export side: monthly summary (汇总申报), 103号 register, reconciliation."
 )
 app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(policy_app, name="policy", help="Policies as code: seed documents, benefits, quotes (政策兑现).")
 app.command("stats")(stats_cli.stats)
 app.add_typer(stats_cli.analytics_app, name="analytics")
 app.command("targets")(targets_cli.targets_command)

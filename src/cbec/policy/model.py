@@ -1,0 +1,204 @@
+"""Policies as data: documents, dated parameters with a source on every value, benefits.
+
+Pure and framework-free. Money and rates are ``Decimal``; a figure the seed text does not give
+is ``Unknown`` with the reason, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value comes from: the seed file, its city, the document and the clause as numbered."""
+
+    seed_file: str
+    city: str
+    document: str  # the document number, or its title where the copy gives no number
+    clause: str  # e.g. "Hangzhou support (三)"
+    quote: str = ""  # the clause's own words, exactly as in the seed
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "seed_file": self.seed_file,
+            "city": self.city,
+            "document": self.document,
+            "clause": self.clause,
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A figure the text does not give (lost in the copy, or never stated)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class DatedValue:
+    valid_from: date
+    valid_to: date | None  # inclusive; None: open-ended
+    value: Decimal | Unknown
+    source: Source
+
+    def covers(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+    def overlaps(self, other: DatedValue) -> bool:
+        end = self.valid_to or date.max
+        other_end = other.valid_to or date.max
+        return self.valid_from <= other_end and other.valid_from <= end
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named figure (a rate, a cap) whose value may change over time; every value is sourced."""
+
+    id: str
+    unit: str  # "ratio" or "CNY"
+    description: str
+    values: tuple[DatedValue, ...]
+
+    def at(self, on: date) -> DatedValue | None:
+        return next((v for v in self.values if v.covers(on)), None)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A policy document as its seed states it; ``None`` where the copy does not say."""
+
+    id: str
+    city: str
+    seed_file: str
+    title: str
+    number: str | None
+    issuer: str | None
+    issued: date | None
+    valid_from: date | None
+    valid_to: date | None
+    validity: str  # the text's own words on validity, or "not stated"
+    repeals: tuple[str, ...]
+    notes: str = ""
+
+    def in_force(self, on: date) -> bool | None:
+        """True or False where the text decides it; None where it cannot (no end stated)."""
+        start = self.valid_from or self.issued
+        if start is None:
+            return None
+        if on < start:
+            return False
+        if self.valid_to is not None:
+            return on <= self.valid_to
+        return None
+
+    def as_dict(self, on: date | None = None) -> dict[str, object]:
+        out: dict[str, object] = {
+            "id": self.id,
+            "city": self.city,
+            "seed_file": self.seed_file,
+            "title": self.title,
+            "number": self.number,
+            "issuer": self.issuer,
+            "issued": self.issued.isoformat() if self.issued else None,
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "validity": self.validity,
+            "repeals": list(self.repeals),
+            "notes": self.notes,
+        }
+        if on is not None:
+            out["on"] = on.isoformat()
+            out["in_force"] = self.in_force(on)
+        return out
+
+
+class CapKind(StrEnum):
+    PER_ENTERPRISE_PER_YEAR = "per_enterprise_per_year"  # 单个企业每年 … 不超过
+    ONE_OFF = "one_off"  # 一次性 … 最高
+    PER_ENTERPRISE = "per_enterprise"  # 单家企业 … 不超过, no period stated
+
+
+@dataclass(frozen=True)
+class Cap:
+    id: str
+    kind: CapKind
+    limit: Parameter
+
+
+class FormulaKind(StrEnum):
+    RATE_OF_BASE = "rate_of_base"  # amount = base fact × rate ("不超过 … 费用 N%")
+
+
+@dataclass(frozen=True)
+class Rounding:
+    """How an amount is rounded, as data: to ``quantum`` (0.01 = the fen) with ``mode``."""
+
+    quantum: Decimal = Decimal("0.01")
+    mode: str = ROUND_HALF_UP
+
+    def apply(self, amount: Decimal) -> Decimal:
+        return amount.quantize(self.quantum, rounding=self.mode)
+
+
+@dataclass(frozen=True)
+class Input:
+    """A fact the applicant supplies, e.g. the promotion cost in CNY."""
+
+    name: str
+    unit: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Benefit:
+    id: str
+    document: Document
+    clause: str
+    title: str
+    inputs: tuple[Input, ...]
+    formula: FormulaKind
+    base: str  # the input the rate applies to
+    rate: Parameter
+    caps: tuple[Cap, ...]
+    rounding: Rounding
+    valid_from: date
+    valid_to: date | None
+    source: Source
+
+    def in_force(self, on: date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+    def as_dict(self) -> dict[str, object]:
+        def values(p: Parameter) -> list[dict[str, object]]:
+            return [
+                {
+                    "valid_from": v.valid_from.isoformat(),
+                    "valid_to": v.valid_to.isoformat() if v.valid_to else None,
+                    "value": str(v.value) if isinstance(v.value, Decimal) else None,
+                    "unknown": v.value.reason if isinstance(v.value, Unknown) else None,
+                    "source": v.source.as_dict(),
+                }
+                for v in p.values
+            ]
+
+        return {
+            "id": self.id,
+            "document": self.document.id,
+            "clause": self.clause,
+            "title": self.title,
+            "inputs": [{"name": i.name, "unit": i.unit, "description": i.description} for i in self.inputs],
+            "formula": {"kind": self.formula.value, "base": self.base, "rate": self.rate.id},
+            "parameters": {
+                p.id: {"unit": p.unit, "values": values(p)} for p in (self.rate, *(c.limit for c in self.caps))
+            },
+            "caps": [{"id": c.id, "kind": c.kind.value, "parameter": c.limit.id} for c in self.caps],
+            "rounding": {"quantum": str(self.rounding.quantum), "mode": self.rounding.mode},
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "source": self.source.as_dict(),
+        }
