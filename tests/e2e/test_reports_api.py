@@ -5,19 +5,12 @@ officers' reminder list and the pages."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cbec.bootstrap import Platform
-from cbec.config import Settings
-from cbec.demo.seed import seed_demo
-from cbec.kernel.clock import FixedClock
-from cbec.registry.districts import load_districts
-from cbec.storage import migrate
-from cbec.storage.db import make_engine
 
 REPORTS = "/api/v1/reports"
 PERIOD = "2024-10"
@@ -25,17 +18,8 @@ Bearer = Callable[[str], dict[str, str]]
 
 
 @pytest.fixture
-def platform(tmp_path: Path, fixed_clock: FixedClock) -> Iterator[Platform]:
-    url = f"sqlite:///{tmp_path / 'cbec.sqlite3'}"
-    migrate.upgrade(url)
-    settings = Settings(database_url=url, data_dir=tmp_path)
-    engine = make_engine(url)
-    built = Platform(settings, engine, load_districts(), fixed_clock)
-    seed_demo(built.uow, built.districts, seed=settings.demo_seed, password=settings.demo_password, count=20)
-    try:
-        yield built
-    finally:
-        engine.dispose()
+def platform(demo_platform: Callable[[int], Platform]) -> Platform:
+    return demo_platform(20)
 
 
 def _own(platform: Platform) -> int:

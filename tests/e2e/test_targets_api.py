@@ -4,39 +4,23 @@ entering one is refused with field paths until it is right (nothing stored meanw
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from cbec.bootstrap import Platform
-from cbec.config import Settings
-from cbec.demo.seed import seed_demo
-from cbec.kernel.clock import FixedClock
-from cbec.registry.districts import load_districts
 from cbec.stats.targets import load_targets
-from cbec.storage import migrate
 from cbec.storage import tables as t
-from cbec.storage.db import make_engine
 
 TARGETS = "/api/v1/targets"
 PARKS = "hz-plan-8-parks"
 
 
 @pytest.fixture
-def platform(tmp_path: Path, fixed_clock: FixedClock) -> Iterator[Platform]:
-    url = f"sqlite:///{tmp_path / 'cbec.sqlite3'}"
-    migrate.upgrade(url)
-    settings = Settings(database_url=url, data_dir=tmp_path)
-    engine = make_engine(url)
-    built = Platform(settings, engine, load_districts(), fixed_clock)
-    seed_demo(built.uow, built.districts, seed=settings.demo_seed, password=settings.demo_password, count=30)
-    try:
-        yield built
-    finally:
-        engine.dispose()
+def platform(demo_platform: Callable[[int], Platform]) -> Platform:
+    return demo_platform(30)
 
 
 def _figures(platform: Platform) -> int:

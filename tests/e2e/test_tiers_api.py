@@ -4,24 +4,17 @@ and each role's view."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cbec.bootstrap import Platform
-from cbec.config import Settings
-from cbec.demo.seed import seed_demo
-from cbec.kernel.clock import FixedClock
-from cbec.registry.districts import load_districts
 from cbec.stats.facts import EXPORT, SourceItem, SourceList, lines_of, rows_of
 from cbec.stats.fx import RateBook
 from cbec.stats.refresh import refresh
-from cbec.storage import migrate
-from cbec.storage.db import make_engine
 
 TIER_1, TIER_5 = "年跨境电子商务交易额1亿元重点潜力企业", "年跨境电子商务交易额5亿元重点潜力企业"
 
@@ -43,17 +36,8 @@ def _export(key: str, enterprise_id: int, district: str, released: date, yuan: s
 
 
 @pytest.fixture
-def platform(tmp_path: Path, fixed_clock: FixedClock) -> Iterator[Platform]:
-    url = f"sqlite:///{tmp_path / 'cbec.sqlite3'}"
-    migrate.upgrade(url)
-    settings = Settings(database_url=url, data_dir=tmp_path)
-    engine = make_engine(url)
-    built = Platform(settings, engine, load_districts(), fixed_clock)
-    seed_demo(built.uow, built.districts, seed=settings.demo_seed, password=settings.demo_password, count=30)
-    try:
-        yield built
-    finally:
-        engine.dispose()
+def platform(demo_platform: Callable[[int], Platform]) -> Platform:
+    return demo_platform(30)
 
 
 @pytest.fixture

@@ -168,21 +168,11 @@ class AnalyticsStore:
         gone — withdrawn or cancelled — simply gets no rows)."""
         incoming = pa.Table.from_pylist(rows, schema=fact_schema().to_pyarrow())
         keys = pa.table({"list_key": pa.array(sorted(set(list_keys)), pa.string())})
-        with self.raw() as con:
-            con.register("incoming_lines", incoming)
-            con.register("incoming_keys", keys)
-            try:
-                con.execute("BEGIN TRANSACTION")
-                con.execute("DELETE FROM list_lines WHERE list_key IN (SELECT list_key FROM incoming_keys)")
-                con.execute("INSERT INTO list_lines SELECT * FROM incoming_lines")
-                self._bump(con)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            finally:
-                con.unregister("incoming_lines")
-                con.unregister("incoming_keys")
+        self._write(
+            {"incoming_lines": incoming, "incoming_keys": keys},
+            "DELETE FROM list_lines WHERE list_key IN (SELECT list_key FROM incoming_keys)",
+            "INSERT INTO list_lines SELECT * FROM incoming_lines",
+        )
 
     def replace_dimension(self, table: str, rows: list[dict[str, Any]]) -> None:
         columns = {"enterprises_dim": ENTERPRISE_COLUMNS, "districts_dim": DISTRICT_COLUMNS}[table]
@@ -191,19 +181,30 @@ class AnalyticsStore:
             [{n: r.get(n) for n in names} for r in rows],
             schema=pa.schema([(n, pa.int64() if k == "BIGINT" else pa.string()) for n, k in columns]),
         )
+        self._write(
+            {"incoming_dim": arrow},
+            f"DELETE FROM {table}",  # noqa: S608 — table is one of two fixed names
+            f"INSERT INTO {table} SELECT * FROM incoming_dim",  # noqa: S608 — fixed names
+        )
+
+    def _write(self, incoming: dict[str, pa.Table], *statements: str) -> None:
+        """Run ``statements`` over the registered Arrow tables in one transaction, and count the
+        change (the generation) in the same transaction."""
         with self.raw() as con:
-            con.register("incoming_dim", arrow)
+            for name, table in incoming.items():
+                con.register(name, table)
             try:
                 con.execute("BEGIN TRANSACTION")
-                con.execute(f"DELETE FROM {table}")  # noqa: S608 — table is one of two fixed names
-                con.execute(f"INSERT INTO {table} SELECT * FROM incoming_dim")  # noqa: S608 — fixed names
+                for statement in statements:
+                    con.execute(statement)
                 self._bump(con)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
             finally:
-                con.unregister("incoming_dim")
+                for name in incoming:
+                    con.unregister(name)
 
     def export_parquet(self, target: Path, sql: str = "SELECT * FROM list_lines") -> None:
         target.parent.mkdir(parents=True, exist_ok=True)

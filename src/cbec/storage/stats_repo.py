@@ -13,6 +13,7 @@ from sqlalchemy import Connection, delete, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from cbec.exchange.model import date_of
 from cbec.stats.facts import EXPORT, IMPORT, SourceItem, SourceList
 from cbec.stats.fx import FxRate
 from cbec.storage import tables as t
@@ -45,15 +46,6 @@ def enqueue_if_list(conn: Connection, document_id: int) -> None:
     )
     stmt = _insert_ignore(conn).from_select(["document_id", "queued_at"], chosen)
     conn.execute(stmt.on_conflict_do_nothing(index_elements=["document_id"]))
-
-
-def _day(text: str | None) -> date | None:
-    if not text or len(text) < 8 or not text[:8].isdigit():
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        return None
 
 
 def _money(text: Any) -> Decimal:
@@ -144,7 +136,7 @@ class SqlStatsRepository:
                     t.receipts.c.return_status == "800",
                 )
             ):
-                released[doc_id] = _day(return_time)
+                released[doc_id] = date_of(return_time)
         refunds: dict[str, dict[int, Decimal]] = {}
         for business_key, body in self.conn.execute(
             select(D.business_key, D.body).where(
@@ -187,7 +179,7 @@ class SqlStatsRepository:
                     city_code=city_code,
                     district_code=district_code,
                     enterprise_id=enterprise_id,
-                    declared_on=_day(head.get("declTime") or head.get("appTime")),
+                    declared_on=date_of(head.get("declTime") or head.get("appTime")),
                     released_on=released.get(d.id),
                     status=d.status,
                     items=items,
