@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Ensure Debian's Chromium (/usr/bin/chromium) and CJK fonts (fonts-noto-cjk) are
-# installed for the Playwright browser tests. Never runs `playwright install`
+# Ensure the Debian packages the tests need beyond Python: Chromium (/usr/bin/chromium)
+# and CJK fonts (fonts-noto-cjk) for the Playwright browser tests, and a Java runtime
+# for the Spark leg of the statistics parity test (PySpark runs on the JVM). Never runs `playwright install`
 # (its download host is unreachable on our machines). apt-get update runs only
 # when something is missing.
 set -euo pipefail
@@ -20,6 +21,10 @@ has_cjk_fonts() {
 }
 if ! has_cjk_fonts; then
   missing+=(fonts-noto-cjk)
+fi
+
+if ! command -v java >/dev/null 2>&1; then
+  missing+=(openjdk-17-jre-headless)
 fi
 
 if ((${#missing[@]} == 0)); then
