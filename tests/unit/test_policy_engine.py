@@ -68,8 +68,8 @@ def test_trace_names_sources_inputs_arithmetic_and_the_binding_cap(catalog: Cata
     assert result.amount == Decimal("500000.00")
     assert result.capped_by == "hz-3-own-brand-promotion.cap"
     steps = [s.as_dict() for s in result.trace]
-    assert [s["kind"] for s in steps] == ["rule", "parameter", "parameter", "input", "arithmetic", "rounding", "cap"]
-    rate = steps[1]
+    assert [s["kind"] for s in steps] == ["rule", "input", "parameter", "arithmetic", "rounding", "parameter", "cap"]
+    rate = steps[2]
     assert rate["value"] == "0.25"
     assert rate["source"] == {
         "seed_file": "002_7dd2818de0ae74fd.txt",
@@ -78,9 +78,9 @@ def test_trace_names_sources_inputs_arithmetic_and_the_binding_cap(catalog: Cata
         "clause": "Hangzhou support (三)",
         "quote": "给予不超过推广费用25%的资金扶持",
     }
-    assert steps[2]["value"] == "500000"
-    assert steps[2]["source"]["quote"] == "单个企业每年扶持金额不超过50万元"  # type: ignore[index]
-    assert steps[4]["expression"] == "3000000 × 0.25"
+    assert steps[5]["value"] == "500000"
+    assert steps[5]["source"]["quote"] == "单个企业每年扶持金额不超过50万元"  # type: ignore[index]
+    assert steps[3]["expression"] == "3000000 × 0.25"
     assert steps[6]["cap"] == "hz-3-own-brand-promotion.cap"
     assert steps[6]["cap_kind"] == "per_enterprise_per_year"
     assert steps[6]["bound"] is True
@@ -113,7 +113,7 @@ def test_not_in_force_on_the_date(catalog: Catalog) -> None:
         assert "2024-11-01 to 2027-12-31" in failed.value.errors[0].hint
 
 
-def test_unknown_parameter_value_refuses_a_quote(catalog: Catalog) -> None:
+def test_unknown_parameter_value_gives_no_amount_and_says_why(catalog: Catalog) -> None:
     benefit = catalog.benefits["hz-12-patent"]
     lost = Parameter(
         "lost.rate",
@@ -125,9 +125,10 @@ def test_unknown_parameter_value_refuses_a_quote(catalog: Catalog) -> None:
             ),
         ),
     )
-    with pytest.raises(ValidationFailed) as failed:
-        quote(replace(benefit, rate=lost), {"patent_application_fee": Decimal(1)}, ON)
-    assert _codes(failed) == {("parameters.lost.rate", "parameter.unknown")}
+    lost_quote = quote(replace(benefit, rate=lost), {"patent_application_fee": Decimal(1)}, ON)
+    assert lost_quote.amount is None
+    assert lost_quote.amount_unknown == "lost.rate is unknown: amount missing in the copy"
+    assert lost_quote.as_dict()["amount"] is None
     ended = Parameter(
         "ended.rate",
         "ratio",

@@ -9,6 +9,8 @@ Each file holds a list of cases::
       amount: "500000.00"          # a decimal string, compared exactly
       capped_by: hz-3-own-brand-promotion.cap   # or null
 
+Optional keys: ``eligible: false`` (conditions unmet; amount is then "0.00"), ``amount: null``
+(the text sets no figure, or it is lost in the copy), ``split: {city: "…", district: "…"}``.
 Numbers are strings or integers, never floats, so no case passes through binary rounding.
 """
 
@@ -47,8 +49,10 @@ class Case:
     benefit: str
     on: date
     facts: dict[str, Decimal]
-    amount: Decimal
+    amount: Decimal | None
     capped_by: str | None
+    eligible: bool = True
+    split: dict[str, str] | None = None
 
     @property
     def id(self) -> str:
@@ -76,8 +80,10 @@ def load_cases(folder: Path | None = None) -> list[Case]:
                     benefit=str(raw["benefit"]),
                     on=raw["on"],
                     facts={k: _decimal(v, f"{where}.facts.{k}") for k, v in raw.get("facts", {}).items()},
-                    amount=_decimal(raw["amount"], f"{where}.amount"),
+                    amount=None if raw["amount"] is None else _decimal(raw["amount"], f"{where}.amount"),
                     capped_by=raw.get("capped_by"),
+                    eligible=bool(raw.get("eligible", True)),
+                    split=raw.get("split"),
                 )
             )
     return cases
@@ -90,8 +96,14 @@ def run_case(catalog: Catalog, case: Case) -> list[str]:
         return [f"no benefit {case.benefit!r} in the catalog"]
     got = quote(benefit, case.facts, case.on)
     problems = []
-    if got.amount != case.amount or str(got.amount) != str(case.amount):
+    if str(got.amount) != str(case.amount):
         problems.append(f"amount: expected {case.amount}, got {got.amount}")
+    if got.eligible != case.eligible:
+        problems.append(f"eligible: expected {case.eligible}, got {got.eligible} ({'; '.join(got.unmet)})")
+    if case.split is not None:
+        shares = {k: v for k, v in (got.split or {}).items() if k in ("city", "district")}
+        if shares != {k: str(v) for k, v in case.split.items()}:
+            problems.append(f"split: expected {case.split}, got {shares}")
     if got.capped_by != case.capped_by:
         problems.append(f"capped_by: expected {case.capped_by}, got {got.capped_by}")
     return problems

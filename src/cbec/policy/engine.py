@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from cbec.kernel.errors import FieldError, ValidationFailed
-from cbec.policy.model import Benefit, DatedValue, FormulaKind, Parameter, Unknown
+from cbec.policy.model import Benefit, DatedValue, FormulaKind, Parameter, Rounding, Unknown
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,34 @@ class TraceStep:
 
 @dataclass(frozen=True)
 class Quote:
+    """What a benefit grants for some facts on a date.
+
+    ``amount`` is None when the text sets no figure (``unspecified``) or the figure is lost in the
+    copy; ``amount_unknown`` says which. An ineligible quote has amount 0.00 and the unmet conditions.
+    """
+
     benefit: str
     on: date
-    amount: Decimal
+    amount: Decimal | None
     capped_by: str | None
     trace: tuple[TraceStep, ...]
+    eligible: bool = True
+    unmet: tuple[str, ...] = ()
+    amount_unknown: str | None = None
+    discretionary: bool = False
+    split: Mapping[str, str | None] | None = None  # city / district shares, or None where not stated
 
     def as_dict(self) -> dict[str, object]:
         return {
             "benefit": self.benefit,
             "on": self.on.isoformat(),
-            "amount": str(self.amount),
+            "eligible": self.eligible,
+            "unmet": list(self.unmet),
+            "amount": None if self.amount is None else str(self.amount),
+            "amount_unknown": self.amount_unknown,
+            "discretionary": self.discretionary,
             "capped_by": self.capped_by,
+            "split": dict(self.split) if self.split is not None else None,
             "trace": [s.as_dict() for s in self.trace],
         }
 
@@ -75,35 +91,26 @@ def parse_facts(pairs: Iterable[str]) -> dict[str, Decimal]:
     return facts
 
 
-def _value(parameter: Parameter, on: date, path: str) -> tuple[Decimal, DatedValue]:
+def _value(parameter: Parameter, on: date, path: str) -> tuple[Decimal | Unknown, DatedValue]:
     dated = parameter.at(on)
     if dated is None:
         raise ValidationFailed(
             [FieldError(path, "parameter.no_value", f"{parameter.id} has no value on {on.isoformat()}")]
         )
-    if isinstance(dated.value, Unknown):
-        raise ValidationFailed(
-            [
-                FieldError(
-                    path,
-                    "parameter.unknown",
-                    f"{parameter.id} is unknown on {on.isoformat()}: {dated.value.reason}",
-                    f"the figure is missing from {dated.source.clause}; no amount can be computed",
-                )
-            ]
-        )
     return dated.value, dated
 
 
-def _parameter_step(role: str, parameter: Parameter, value: Decimal, dated: DatedValue) -> TraceStep:
+def _parameter_step(role: str, parameter: Parameter, value: Decimal | Unknown, dated: DatedValue) -> TraceStep:
     period = f"{dated.valid_from.isoformat()} to {dated.valid_to.isoformat() if dated.valid_to else 'open'}"
+    shown = f"unknown ({value.reason})" if isinstance(value, Unknown) else f"{value} {parameter.unit}"
     return TraceStep(
         "parameter",
-        f"{role} {parameter.id} = {value} {parameter.unit} ({dated.source.clause}, {period})",
+        f"{role} {parameter.id} = {shown} ({dated.source.clause}, {period})",
         {
             "role": role,
             "parameter": parameter.id,
-            "value": str(value),
+            "value": None if isinstance(value, Unknown) else str(value),
+            "unknown": value.reason if isinstance(value, Unknown) else None,
             "unit": parameter.unit,
             "valid_from": dated.valid_from.isoformat(),
             "valid_to": dated.valid_to.isoformat() if dated.valid_to else None,
@@ -158,32 +165,97 @@ def quote(benefit: Benefit, facts: Mapping[str, Decimal], on: date) -> Quote:
             {"benefit": benefit.id, "formula": benefit.formula.value, "source": benefit.source.as_dict()},
         )
     ]
-    if benefit.formula is not FormulaKind.RATE_OF_BASE:  # pragma: no cover - one kind so far
-        raise ValueError(f"unsupported formula {benefit.formula}")
-    rate, rate_value = _value(benefit.rate, on, f"parameters.{benefit.rate.id}")
-    trace.append(_parameter_step("rate", benefit.rate, rate, rate_value))
-    limits = []
-    for cap in benefit.caps:
-        limit, dated = _value(cap.limit, on, f"parameters.{cap.limit.id}")
-        trace.append(_parameter_step(f"cap {cap.kind.value}", cap.limit, limit, dated))
-        limits.append((cap, limit))
     for item in benefit.inputs:
         trace.append(
             TraceStep(
                 "input",
                 f"{item.name} = {facts[item.name]} {item.unit}",
-                {"name": item.name, "value": str(facts[item.name]), "unit": item.unit},
+                {"name": item.name, "value": str(facts[item.name]), "unit": item.unit, "platform": item.platform},
             )
         )
-    base = facts[benefit.base]
-    raw = base * rate
-    trace.append(
-        TraceStep(
-            "arithmetic",
-            f"{benefit.base} × rate = {base} × {rate} = {raw}",
-            {"expression": f"{base} × {rate}", "result": str(raw)},
-        )
+    unmet = _conditions(benefit, facts, on, trace)
+    if unmet:
+        zero = benefit.rounding.apply(Decimal(0))
+        trace.append(TraceStep("result", "not eligible: " + "; ".join(unmet), {"result": str(zero)}))
+        return Quote(benefit.id, on, zero, None, tuple(trace), eligible=False, unmet=tuple(unmet))
+    amount, unknown = _amount(benefit, facts, on, trace)
+    capped_by = None
+    if amount is not None:
+        amount, capped_by, unknown = _caps(benefit, amount, on, trace)
+    split = _split(benefit, amount, on, trace) if amount is not None else None
+    return Quote(
+        benefit.id,
+        on,
+        amount,
+        capped_by,
+        tuple(trace),
+        amount_unknown=unknown,
+        discretionary=benefit.discretionary,
+        split=split,
     )
+
+
+def _conditions(benefit: Benefit, facts: Mapping[str, Decimal], on: date, trace: list[TraceStep]) -> list[str]:
+    unmet = []
+    for n, condition in enumerate(benefit.conditions):
+        limit, dated = _value(condition.threshold, on, f"parameters.{condition.threshold.id}")
+        trace.append(_parameter_step(f"condition {n + 1}", condition.threshold, limit, dated))
+        value = facts[condition.fact]
+        if isinstance(limit, Unknown):
+            verdict = f"{condition.fact} {condition.op} unknown: cannot be checked ({limit.reason})"
+            unmet.append(verdict)
+        elif condition.holds(value, limit):
+            verdict = f"{condition.fact} = {value} {condition.op} {limit}: met"
+        else:
+            verdict = f"{condition.fact} = {value} is not {condition.op} {limit} ({dated.source.clause})"
+            unmet.append(verdict)
+        trace.append(
+            TraceStep(
+                "condition", verdict, {"fact": condition.fact, "op": condition.op, "met": verdict.endswith("met")}
+            )
+        )
+    return unmet
+
+
+def _amount(
+    benefit: Benefit, facts: Mapping[str, Decimal], on: date, trace: list[TraceStep]
+) -> tuple[Decimal | None, str | None]:
+    if benefit.formula is FormulaKind.UNSPECIFIED:
+        reason = f"the text sets no amount: {benefit.amount_note}"
+        trace.append(TraceStep("arithmetic", reason, {"result": None}))
+        return None, reason
+    if benefit.formula is FormulaKind.RATE_OF_BASE:
+        assert benefit.rate is not None  # the catalog guarantees rate and base
+        assert benefit.base is not None
+        rate, dated = _value(benefit.rate, on, f"parameters.{benefit.rate.id}")
+        trace.append(_parameter_step("rate", benefit.rate, rate, dated))
+        if isinstance(rate, Unknown):
+            return None, f"{benefit.rate.id} is unknown: {rate.reason}"
+        base = facts[benefit.base]
+        raw = base * rate
+        trace.append(
+            TraceStep(
+                "arithmetic",
+                f"{benefit.base} × rate = {base} × {rate} = {raw}",
+                {"expression": f"{base} × {rate}", "result": str(raw)},
+            )
+        )
+    else:
+        assert benefit.amount is not None  # fixed and up_to carry one
+        value, dated = _value(benefit.amount, on, f"parameters.{benefit.amount.id}")
+        role = "ceiling" if benefit.formula is FormulaKind.UP_TO else "amount"
+        trace.append(_parameter_step(role, benefit.amount, value, dated))
+        if isinstance(value, Unknown):
+            return None, f"{benefit.amount.id} is unknown: {value.reason}"
+        raw = value
+        if benefit.formula is FormulaKind.UP_TO:
+            trace.append(
+                TraceStep(
+                    "arithmetic",
+                    f"the clause grants up to {value}; review sets the award under this ceiling",
+                    {"result": str(raw)},
+                )
+            )
     amount = benefit.rounding.apply(raw)
     trace.append(
         TraceStep(
@@ -192,8 +264,18 @@ def quote(benefit: Benefit, facts: Mapping[str, Decimal], on: date) -> Quote:
             {"quantum": str(benefit.rounding.quantum), "mode": benefit.rounding.mode, "result": str(amount)},
         )
     )
+    return amount, None
+
+
+def _caps(
+    benefit: Benefit, amount: Decimal, on: date, trace: list[TraceStep]
+) -> tuple[Decimal | None, str | None, str | None]:
     capped_by = None
-    for cap, limit in limits:
+    for cap in benefit.caps:
+        limit, dated = _value(cap.limit, on, f"parameters.{cap.limit.id}")
+        trace.append(_parameter_step(f"cap {cap.kind.value}", cap.limit, limit, dated))
+        if isinstance(limit, Unknown):
+            return None, None, f"{cap.limit.id} is unknown: {limit.reason}"
         bound = amount > limit
         if bound:
             amount = benefit.rounding.apply(limit)
@@ -206,4 +288,29 @@ def quote(benefit: Benefit, facts: Mapping[str, Decimal], on: date) -> Quote:
                 {"cap": cap.id, "cap_kind": cap.kind.value, "limit": str(limit), "bound": bound, "result": str(amount)},
             )
         )
-    return Quote(benefit.id, on, amount, capped_by, tuple(trace))
+    return amount, capped_by, None
+
+
+def _split(benefit: Benefit, amount: Decimal, on: date, trace: list[TraceStep]) -> dict[str, str | None] | None:
+    if benefit.co_funding is None:
+        return None
+    share, dated = _value(benefit.co_funding.city_share, on, f"parameters.{benefit.co_funding.city_share.id}")
+    trace.append(_parameter_step("city share", benefit.co_funding.city_share, share, dated))
+    if isinstance(share, Unknown):
+        trace.append(TraceStep("split", f"city/district split not stated: {share.reason}", {"city": None}))
+        return {"city": None, "district": None, "unknown": share.reason}
+    city = split_city_share(amount, share, benefit.rounding)
+    district = amount - city
+    trace.append(
+        TraceStep(
+            "split",
+            f"city {city}, district {district} (city share {share})",
+            {"city": str(city), "district": str(district)},
+        )
+    )
+    return {"city": str(city), "district": str(district)}
+
+
+def split_city_share(amount: Decimal, share: Decimal, rounding: Rounding) -> Decimal:
+    """The city's part of an award; the district pays the remainder, so the two always add up."""
+    return rounding.apply(amount * share)

@@ -84,6 +84,7 @@ class Document:
     validity: str  # the text's own words on validity, or "not stated"
     repeals: tuple[str, ...]
     notes: str = ""
+    targets_key: str = ""  # the [[document]] key in stats/data/targets.toml that holds its targets
 
     def in_force(self, on: date) -> bool | None:
         """True or False where the text decides it; None where it cannot (no end stated)."""
@@ -110,6 +111,7 @@ class Document:
             "validity": self.validity,
             "repeals": list(self.repeals),
             "notes": self.notes,
+            "targets_key": self.targets_key or None,
         }
         if on is not None:
             out["on"] = on.isoformat()
@@ -132,6 +134,58 @@ class Cap:
 
 class FormulaKind(StrEnum):
     RATE_OF_BASE = "rate_of_base"  # amount = base fact × rate ("不超过 … 费用 N%")
+    UP_TO = "up_to"  # a ceiling only ("给予最高 N 万元"): review decides the amount under it
+    FIXED = "fixed"  # a set amount ("奖励 N 万元")
+    UNSPECIFIED = "unspecified"  # support promised with no figure ("给予支持", "一定额度")
+
+
+class Frequency(StrEnum):
+    ONCE = "once"  # 一次性: one award per enterprise while the document is in force
+    PER_YEAR = "per_year"  # one award per enterprise per calendar year
+    UNLIMITED = "unlimited"  # the text sets no limit on how often
+
+
+class Recipient(StrEnum):
+    ENTERPRISE = "enterprise"
+    DISTRICT = "district"  # awards to 区、县(市) governments, e.g. Hangzhou support (二), (十三)
+    ORGANISATION = "organisation"  # parks, associations, schools, event organisers
+
+
+COMPARISONS = (">=", ">", "<=", "<", "==")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An eligibility test on a fact against a sourced threshold, e.g. 服务企业 ≥ 50 家."""
+
+    fact: str
+    op: str  # one of COMPARISONS
+    threshold: Parameter
+
+    def holds(self, value: Decimal, limit: Decimal) -> bool:
+        return {
+            ">=": value >= limit,
+            ">": value > limit,
+            "<=": value <= limit,
+            "<": value < limit,
+            "==": value == limit,
+        }[self.op]
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A fixed budget shared by all awards of its benefits (e.g. Hangzhou (七): 3000万元资金池)."""
+
+    id: str
+    total: Parameter
+    allocation: str  # "first_come_first_served" (先到先得) is the only rule the seeds state
+
+
+@dataclass(frozen=True)
+class CoFunding:
+    """Who pays: the city's share of each award (a ratio); the district pays the rest."""
+
+    city_share: Parameter  # may be Unknown, e.g. "按现行财政体制共同承担" states no ratio
 
 
 @dataclass(frozen=True)
@@ -152,6 +206,7 @@ class Input:
     name: str
     unit: str
     description: str
+    platform: str | None = None  # the platform fact that supplies it (policy.facts), else declared
 
 
 @dataclass(frozen=True)
@@ -162,16 +217,41 @@ class Benefit:
     title: str
     inputs: tuple[Input, ...]
     formula: FormulaKind
-    base: str  # the input the rate applies to
-    rate: Parameter
+    base: str | None  # the input the rate applies to (rate_of_base)
+    rate: Parameter | None  # rate_of_base
     caps: tuple[Cap, ...]
     rounding: Rounding
     valid_from: date
     valid_to: date | None
     source: Source
+    measure: str = ""  # the Measure id the benefit comes from
+    amount: Parameter | None = None  # fixed / up_to
+    amount_note: str = ""  # unspecified: what the text says instead of a figure
+    conditions: tuple[Condition, ...] = ()
+    pool: Pool | None = None
+    frequency: Frequency = Frequency.UNLIMITED
+    co_funding: CoFunding | None = None
+    recipient: Recipient = Recipient.ENTERPRISE
+    trade_based: bool = False  # declared trade figures are reconciled before approval
 
     def in_force(self, on: date) -> bool:
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        found: list[Parameter] = [p for p in (self.rate, self.amount) if p is not None]
+        found += [c.limit for c in self.caps]
+        found += [c.threshold for c in self.conditions]
+        if self.pool is not None:
+            found.append(self.pool.total)
+        if self.co_funding is not None:
+            found.append(self.co_funding.city_share)
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def discretionary(self) -> bool:
+        """True where the text grants "up to" an amount, so review sets the figure under the ceiling."""
+        return self.formula in (FormulaKind.UP_TO, FormulaKind.RATE_OF_BASE)
 
     def as_dict(self) -> dict[str, object]:
         def values(p: Parameter) -> list[dict[str, object]]:
@@ -191,14 +271,60 @@ class Benefit:
             "document": self.document.id,
             "clause": self.clause,
             "title": self.title,
-            "inputs": [{"name": i.name, "unit": i.unit, "description": i.description} for i in self.inputs],
-            "formula": {"kind": self.formula.value, "base": self.base, "rate": self.rate.id},
-            "parameters": {
-                p.id: {"unit": p.unit, "values": values(p)} for p in (self.rate, *(c.limit for c in self.caps))
+            "inputs": [
+                {"name": i.name, "unit": i.unit, "description": i.description, "platform": i.platform}
+                for i in self.inputs
+            ],
+            "measure": self.measure,
+            "formula": {
+                "kind": self.formula.value,
+                "base": self.base,
+                "rate": self.rate.id if self.rate else None,
+                "amount": self.amount.id if self.amount else None,
+                "amount_note": self.amount_note or None,
             },
+            "parameters": {p.id: {"unit": p.unit, "values": values(p)} for p in self.parameters},
             "caps": [{"id": c.id, "kind": c.kind.value, "parameter": c.limit.id} for c in self.caps],
+            "conditions": [{"fact": c.fact, "op": c.op, "parameter": c.threshold.id} for c in self.conditions],
+            "pool": (
+                {"id": self.pool.id, "total": self.pool.total.id, "allocation": self.pool.allocation}
+                if self.pool
+                else None
+            ),
+            "frequency": self.frequency.value,
+            "co_funding": {"city_share": self.co_funding.city_share.id} if self.co_funding else None,
+            "recipient": self.recipient.value,
+            "trade_based": self.trade_based,
             "rounding": {"quantum": str(self.rounding.quantum), "mode": self.rounding.mode},
             "valid_from": self.valid_from.isoformat(),
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
             "source": self.source.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A measure (措施) as numbered in the text, its departments and what of it is encoded where."""
+
+    id: str
+    document: Document
+    clause: str  # as targets.toml and seeds/README.md cite it, e.g. "Hangzhou 行动计划 1"
+    title: str
+    text: str  # the seed's own words
+    lead: tuple[str, ...]  # 牵头单位, where the text marks one
+    responsible: tuple[str, ...]  # 责任单位 / 配合单位
+    encoding: str  # where it is encoded (benefits, targets, a platform feature) or why it cannot be
+    benefits: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "document": self.document.id,
+            "clause": self.clause,
+            "title": self.title,
+            "text": self.text,
+            "lead": list(self.lead),
+            "responsible": list(self.responsible),
+            "encoding": self.encoding,
+            "benefits": list(self.benefits),
         }
