@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from cbec.policy.cases import load_cases
 from cbec.policy.catalog import load_catalog
+from cbec.stats.targets import load_targets
 
 
 def _run(tmp_path: Path, *args: str, code: int = 0) -> Any:
@@ -77,8 +79,19 @@ def test_quote_done_when_cases(tmp_path: Path, benefit: str, fact: str, amount: 
 def test_check_passes(tmp_path: Path) -> None:
     out = _run(tmp_path, "check")
     assert out["ok"] is True
-    assert out["cases"] >= 3
+    assert out["cases"] == len(load_cases())
     assert out["problems"] == []
+
+
+def test_targets_of_hangzhou(tmp_path: Path) -> None:
+    out = _run(tmp_path, "targets", "--city", "330100")
+    by_id = {t["id"]: t for t in out["targets"]}
+    assert len(by_id) == len([t for t in load_targets().targets if t.city_code == "330100"])
+    export = by_id["hz-plan-export-2024"]
+    assert (export["value"], export["unit"], export["deadline"]) == ("65000000000", "CNY yuan", "2024-12-31")
+    assert (export["policy_document"], export["measure"]) == ("hangzhou-2024", "hz-plan-preamble")
+    assert by_id["hz-plan-10-air-routes"]["value"] is None  # the count is lost in the copy
+    assert by_id["hz-plan-10-air-routes"]["unknown"]
 
 
 def test_bad_fact_names_the_field(tmp_path: Path) -> None:

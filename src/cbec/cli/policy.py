@@ -6,6 +6,7 @@ Pure reads of the shipped catalog; no database is touched.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,7 +16,10 @@ from cbec.kernel.clock import business_date
 from cbec.kernel.errors import ValidationFailed
 from cbec.policy.cases import load_cases, run_case
 from cbec.policy.catalog import load_catalog
+from cbec.policy.docs import render, splice
 from cbec.policy.engine import parse_facts, quote
+from cbec.policy.targets import link_targets, targets_by_measure, targets_of
+from cbec.stats.targets import load_targets
 
 policy_app = typer.Typer(no_args_is_help=True)
 
@@ -91,6 +95,7 @@ def check(as_json: Json = False) -> None:
     except ValidationFailed as failed:
         problems = [e.as_dict() for e in failed.errors]
     else:
+        problems += [e.as_dict() for e in link_targets(catalog, load_targets())[1]]
         for case in load_cases():
             cases += 1
             try:
@@ -107,3 +112,37 @@ def check(as_json: Json = False) -> None:
         typer.echo(f"policy catalog valid; {cases} cases pass")
     if problems:
         raise typer.Exit(EXIT_REJECTED)
+
+
+@policy_app.command("targets")
+def targets(
+    city: Annotated[
+        str | None, typer.Option("--city", help="City code (330100) or name (Hangzhou); all when omitted.")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Every quantitative target of the seeds with its measure, metric, value, unit, deadline and scope."""
+    with handled(as_json):
+        found = targets_of(load_catalog(), load_targets(), city)
+    if as_json:
+        emit_json({"ok": True, "city": city, "targets": [t.as_dict() for t in found]})
+        return
+    for item in found:
+        t = item.target
+        value = t.value if t.value is not None else f"unknown ({t.unknown})"
+        typer.echo(f"{t.id:34} {t.clause:24} {value} {t.unit} by {t.deadline.isoformat()}  [{t.scope}]")
+
+
+@policy_app.command("docs")
+def docs(
+    write: Annotated[str | None, typer.Option("--write", help="Replace the reference section of this page.")] = None,
+) -> None:
+    """The catalog reference (every numbered clause, where it is encoded or why not), as Markdown."""
+    with handled(False):
+        catalog = load_catalog()
+        reference = render(catalog, targets_by_measure(catalog, load_targets()))
+    if write is None:
+        typer.echo(reference, nl=False)
+        return
+    page = Path(write)
+    page.write_text(splice(page.read_text(encoding="utf-8") if page.exists() else "", reference), encoding="utf-8")

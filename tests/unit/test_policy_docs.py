@@ -1,0 +1,59 @@
+"""The catalog accounts for every numbered clause, ties every target to its measure, and the
+reference in docs/policies.md is what the catalog renders (so the page cannot go stale)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cbec.policy.catalog import Catalog, load_catalog
+from cbec.policy.docs import BEGIN, END, render, splice
+from cbec.policy.targets import link_targets, targets_by_measure, targets_of
+from cbec.stats.targets import load_targets
+
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "policies.md"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+def test_every_target_belongs_to_a_measure(catalog: Catalog) -> None:
+    targets = load_targets()
+    linked, problems = link_targets(catalog, targets)
+    assert problems == []
+    assert len(linked) == len(targets.targets) == 59
+
+
+def test_targets_of_a_city_by_code_or_name(catalog: Catalog) -> None:
+    targets = load_targets()
+    by_name = targets_of(catalog, targets, "hangzhou")
+    by_code = targets_of(catalog, targets, "330100")
+    assert [t.target.id for t in by_name] == [t.target.id for t in by_code]
+    assert {t.measure.document.id for t in by_name} == {"hangzhou-2024"}
+    assert targets_of(catalog, targets, "Guangzhou") == []  # its measures set no quantitative target
+    preamble = next(t for t in by_name if t.target.id == "hz-plan-export-2024")
+    assert preamble.as_dict()["measure"] == "hz-plan-preamble"
+
+
+def test_the_reference_in_docs_is_current(catalog: Catalog) -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    expected = render(catalog, targets_by_measure(catalog, load_targets()))
+    assert splice(page, expected) == page, "run: cbec policy docs --write docs/policies.md"
+
+
+def test_every_measure_and_benefit_appears_in_the_reference(catalog: Catalog) -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    reference = page[page.index(BEGIN) : page.index(END)]
+    for measure in catalog.measures.values():
+        assert f"| {measure.clause} |" in reference
+    for benefit in catalog.benefits.values():
+        assert f"`{benefit.id}`" in reference
+
+
+def test_splice_replaces_only_the_reference() -> None:
+    page = f"# Title\n\nprose\n\n{BEGIN}\nold\n{END}\n\n## After\n"
+    assert splice(page, f"{BEGIN}\nnew\n{END}\n") == f"# Title\n\nprose\n\n{BEGIN}\nnew\n{END}\n\n## After\n"
+    assert splice("# Only prose\n", f"{BEGIN}\nx\n{END}\n") == f"# Only prose\n\n{BEGIN}\nx\n{END}\n"
