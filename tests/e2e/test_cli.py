@@ -59,7 +59,7 @@ class Cli:
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     runner = Cli(tmp_path)
-    assert runner.json("db", "upgrade", code=0) == {"ok": True, "revision": "0004"}
+    assert runner.json("db", "upgrade", code=0) == {"ok": True, "revision": "0005"}
     return runner
 
 
@@ -77,11 +77,13 @@ def test_seed_is_idempotent_and_the_audit_trail_catches_tampering(cli: Cli) -> N
     second = cli.json("demo", "seed", "--size", "none", code=0)
     assert second["enterprises_created"] == 0
     assert second["accounts"] == first["accounts"]
-    assert (cli.count("enterprises"), cli.count("users"), cli.count("audit_events")) == (300, 5, 305)
+    # 305 events for enterprises and accounts, 21 for the seven staged policy applications' steps
+    assert (cli.count("enterprises"), cli.count("users"), cli.count("audit_events")) == (300, 5, 326)
+    assert cli.count("policy_applications") == 7
 
-    assert cli.json("audit", "verify", code=0) == {"ok": True, "checked": 305, "first_bad_seq": None, "problem": None}
+    assert cli.json("audit", "verify", code=0) == {"ok": True, "checked": 326, "first_bad_seq": None, "problem": None}
     plain = cli.run("audit", "verify")
-    assert (plain.returncode, plain.stdout.strip()) == (0, "audit trail intact: 305 events")
+    assert (plain.returncode, plain.stdout.strip()) == (0, "audit trail intact: 326 events")
 
     cli.sql("UPDATE audit_events SET actor = 'user:666:mallory' WHERE seq = 42")
     assert cli.json("audit", "verify", code=1) == {

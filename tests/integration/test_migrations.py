@@ -33,6 +33,11 @@ EXPECTED_TABLES = {
     "fx_rates",
     "stat_reports",
     "target_inputs",
+    "policy_applications",
+    "policy_events",
+    "policy_attachments",
+    "policy_cap_usage",
+    "policy_pools",
 }
 
 
@@ -76,7 +81,7 @@ def test_revision_is_head_after_upgrade(db_url: str) -> None:
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
     try:
-        assert migrate.current_revision(engine) == migrate.head_revision(db_url) == "0004"
+        assert migrate.current_revision(engine) == migrate.head_revision(db_url) == "0005"
     finally:
         engine.dispose()
 

@@ -146,3 +146,6 @@ def docs(
         return
     page = Path(write)
     page.write_text(splice(page.read_text(encoding="utf-8") if page.exists() else "", reference), encoding="utf-8")
+
+
+from cbec.cli import policy_apps, policy_match  # noqa: E402,F401 - they register commands

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from cbec.audit.model import EventDraft
 from cbec.audit.services import record_many
 from cbec.demo.generator import DemoEnterprise, demo_enterprises
+from cbec.demo.policy import seed_policy_applications
 from cbec.identity.model import SYSTEM, Role
 from cbec.identity.services import NewUser, create_user
 from cbec.registry.districts import DistrictBook
@@ -95,4 +96,5 @@ def seed_demo(
             if uow.users.by_username(new.username) is None:
                 create_user(uow, new, districts)
         accounts.append(DemoAccount(new.username, Role(new.role), scope))
+    seed_policy_applications(new_uow, [d.uscc for d in items if d.district_code == DEMO_DISTRICT])
     return created, accounts

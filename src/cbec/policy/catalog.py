@@ -198,18 +198,20 @@ def _benefit(
             _text(i, "unit", f"{path}.inputs[{n}]", problems),
             _text(i, "description", f"{path}.inputs[{n}]", problems),
             _text(i, "platform", f"{path}.inputs[{n}]", problems, required=False) or None,
+            _text(i, "bounded_by", f"{path}.inputs[{n}]", problems, required=False) or None,
         )
         for n, i in enumerate(raw.get("inputs", []))
     )
     names = {i.name for i in inputs}
     for n, item in enumerate(inputs):
-        if item.platform and item.platform not in PLATFORM_FACTS:
-            problems.add(
-                f"{path}.inputs[{n}].platform",
-                "catalog.platform_fact",
-                f"no platform fact {item.platform!r}",
-                f"known: {', '.join(sorted(PLATFORM_FACTS))}",
-            )
+        for key, fact in (("platform", item.platform), ("bounded_by", item.bounded_by)):
+            if fact and fact not in PLATFORM_FACTS:
+                problems.add(
+                    f"{path}.inputs[{n}].{key}",
+                    "catalog.platform_fact",
+                    f"no platform fact {fact!r}",
+                    f"known: {', '.join(sorted(PLATFORM_FACTS))}",
+                )
     formula_text = _text(raw, "formula", path, problems)
     formula = FormulaKind(formula_text) if formula_text in {f.value for f in FormulaKind} else None
     if formula_text and formula is None:

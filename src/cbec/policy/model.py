@@ -207,6 +207,9 @@ class Input:
     unit: str
     description: str
     platform: str | None = None  # the platform fact that supplies it (policy.facts), else declared
+    # A platform fact the declared figure is part of and cannot exceed (independent-site exports
+    # are part of all released exports): the anti-fraud gate checks it, matching still asks for it.
+    bounded_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,13 @@ class Benefit:
             "clause": self.clause,
             "title": self.title,
             "inputs": [
-                {"name": i.name, "unit": i.unit, "description": i.description, "platform": i.platform}
+                {
+                    "name": i.name,
+                    "unit": i.unit,
+                    "description": i.description,
+                    "platform": i.platform,
+                    "bounded_by": i.bounded_by,
+                }
                 for i in self.inputs
             ],
             "measure": self.measure,

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -449,4 +450,105 @@ target_inputs = Table(
     Column("entered_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("entered_at", DateTime(timezone=True), nullable=False),
     Index(None, "target_id", "as_of", unique=True),
+)
+
+# ---- policy applications (政策兑现) ----------------------------------------------------------
+# Owned by the benefit workflow (policy/workflow.py, policy/application_services.py). The
+# application's ref ("PA-2025-000042") is derived from its id and year, so it is never stored.
+
+policy_applications = Table(
+    "policy_applications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("benefit_id", String(80), nullable=False),
+    Column("document_id", String(40), nullable=False),
+    Column("clause", String(200), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), nullable=False),
+    Column("city_code", String(16), nullable=False),
+    Column("district_code", String(16), nullable=False),
+    Column("year", Integer, nullable=False),  # the award year: caps per year count by it
+    Column("on", Date, nullable=False),  # the application date: parameters are read on it
+    Column("origin", String(16), nullable=False),  # application | proposed
+    Column("status", String(20), nullable=False),
+    Column("returned_from", String(20), nullable=True),  # the step a correction goes back to
+    Column("facts", Text, nullable=False),  # JSON {name: decimal text}
+    Column("evidence", Text, nullable=False),  # JSON {fact: where the platform took it from}
+    Column("quote", Text, nullable=False),  # JSON Quote.as_dict() at the last (re)submission
+    Column("amount_quoted", Money, nullable=True),
+    Column("amount_reviewed", Money, nullable=True),
+    Column("amount_awarded", Money, nullable=True),
+    Column("capped_by", String(120), nullable=True),
+    Column("split", Text, nullable=True),  # JSON {city, district} or {…, unknown}
+    Column("pool_id", String(80), nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("notice_ends", Date, nullable=True),
+    Column("voucher", String(100), nullable=True),
+    Column("paid_on", Date, nullable=True),
+    Column("gate", Text, nullable=True),  # JSON GateResult.as_dict() of the last approval attempt
+    Column("client_ref", String(100), nullable=True),  # the applicant's idempotency key
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    # NULL client_refs are distinct on both databases, so only keyed requests are deduplicated.
+    Index(None, "enterprise_id", "client_ref", unique=True),
+    Index(None, "city_code", "district_code", "status"),
+    Index(None, "enterprise_id", "benefit_id", "year"),
+)
+
+# Every step of an application, visible to the applicant: who, in which role, from which status
+# to which, and why.
+policy_events = Table(
+    "policy_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("policy_applications.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("from_status", String(20), nullable=True),
+    Column("to_status", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("data", Text, nullable=False),  # JSON
+    Index(None, "application_id"),
+)
+
+# Attachments live in the same transaction as their application (nothing half-stored); the
+# size limit (policy/data/workflow.toml) keeps rows small enough for both databases.
+policy_attachments = Table(
+    "policy_attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("policy_applications.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index(None, "application_id"),
+)
+
+# What each enterprise has been awarded against each cap in each period (the award year, or
+# "life" for one-off and per-enterprise caps). Debited with a conditional UPDATE, never past the cap.
+policy_cap_usage = Table(
+    "policy_cap_usage",
+    metadata,
+    Column("cap_id", String(120), primary_key=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprises.id"), primary_key=True, autoincrement=False),
+    Column("period", String(8), primary_key=True),
+    Column("cap_limit", Money, nullable=False),
+    Column("used", Money, nullable=False),
+)
+
+# Fixed budgets shared by awards (e.g. hz-7-pool, 3000万元 运力券). Debited with a conditional
+# UPDATE (committed + amount <= total), so concurrent approvals can never overspend one.
+policy_pools = Table(
+    "policy_pools",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("total", Money, nullable=False),
+    Column("committed", Money, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

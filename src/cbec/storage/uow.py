@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 from cbec.kernel.clock import Clock, SystemClock
 from cbec.storage.exchange_repo import SqlBuyerLedger, SqlDocumentRepository
 from cbec.storage.export_repo import SqlExportRepository
+from cbec.storage.policy_repo import SqlPolicyRepository
 from cbec.storage.report_repo import SqlReportRepository
 from cbec.storage.repositories import (
     SqlAuditLog,
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
     stats: SqlStatsRepository
     reports: SqlReportRepository
     targets: SqlTargetInputRepository
+    policy: SqlPolicyRepository
 
     def __init__(self, engine: Engine, clock: Clock | None = None, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
         self.stats = SqlStatsRepository(self._conn)
         self.reports = SqlReportRepository(self._conn)
         self.targets = SqlTargetInputRepository(self._conn)
+        self.policy = SqlPolicyRepository(self._conn)
         return self
 
     def __exit__(
