@@ -19,6 +19,8 @@ from cbec.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
 UPLOAD_PATHS = ("/enterprises/import", "/api/v1/enterprises/import", "/exchange/upload")
+# Benefit applications carry attachments (form files, or base64 in JSON) on create and resubmit.
+UPLOAD_PREFIXES = ("/policy/applications", "/api/v1/policy/applications")
 MESSAGE_PATHS = ("/api/v1/messages", "/api/v1/messages/validate")
 
 # Pages load only our own scripts and styles; nothing may frame them.
@@ -49,7 +51,8 @@ def create_app(platform: Platform) -> FastAPI:
                     f"the request is larger than the limit of {batch_limit} bytes",
                     "send fewer messages per batch",
                 )
-        if request.method == "POST" and request.url.path in UPLOAD_PATHS:
+        path = request.url.path
+        if request.method == "POST" and (path in UPLOAD_PATHS or path.startswith(UPLOAD_PREFIXES)):
             declared = request.headers.get("content-length")
             if declared is None or not declared.isdigit():
                 return _upload_refused(

@@ -963,9 +963,9 @@ _EN.update(
 
 # --- statistics pages: each feature keeps its strings in its own module ---
 def _merge_features() -> None:
-    from cbec.web import i18n_reports, i18n_stats, i18n_targets
+    from cbec.web import i18n_policy, i18n_reports, i18n_stats, i18n_targets
 
-    for feature in (i18n_stats, i18n_reports, i18n_targets):
+    for feature in (i18n_stats, i18n_reports, i18n_targets, i18n_policy):
         _ZH.update(feature.ZH)
         _EN.update(feature.EN)
 

@@ -7,6 +7,7 @@ from cbec.web.api import (
     exchange,
     export,
     identity,
+    policy,
     reference,
     reports,
     stats,
@@ -28,3 +29,4 @@ router.include_router(stats.router)
 router.include_router(targets.router)
 router.include_router(reports.router)
 router.include_router(tiers.router)
+router.include_router(policy.router)

@@ -2,7 +2,20 @@
 
 from fastapi import APIRouter
 
-from cbec.web.pages import account, cockpit, enterprises, exchange, export, home, reports, targets, tiers, warehouses
+from cbec.web.pages import (
+    account,
+    cockpit,
+    enterprises,
+    exchange,
+    export,
+    home,
+    policy,
+    policy_apps,
+    reports,
+    targets,
+    tiers,
+    warehouses,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(account.router)
@@ -15,3 +28,5 @@ router.include_router(cockpit.router)
 router.include_router(targets.router)
 router.include_router(reports.router)
 router.include_router(tiers.router)
+router.include_router(policy.router)
+router.include_router(policy_apps.router)
