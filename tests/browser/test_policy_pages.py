@@ -5,6 +5,7 @@ an enterprise with an attachment through the district officer's and the city's q
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlparse
 
@@ -12,6 +13,7 @@ import httpx2
 from playwright.sync_api import Page, expect
 
 from cbec.config import Settings
+from cbec.kernel.clock import SHANGHAI
 
 HZ = "hangzhou-2024"
 HANGZHOU, BINJIANG = "330100", "330108"
@@ -159,7 +161,8 @@ def test_an_application_goes_from_the_enterprise_through_both_queues(
     # A demo application whose notice has ended: approve it, then record its payment.
     page.locator(f'{NAV}[href="/policy/review"]').click()
     ready = admin_api.get("/api/v1/policy/queue").json()
-    publicised = next(a for a in ready if a["status"] == "publicised")
+    today = datetime.now(SHANGHAI).date().isoformat()  # the served demo counts its days back from today
+    publicised = next(a for a in ready if a["status"] == "publicised" and a["notice_ends"] < today)
     page.locator(f"[data-testid=queue-table] [data-testid=app-{publicised['ref']}] a").first.click()
     page.locator("[data-testid=approve-submit]").click()
     expect(page.locator("[data-testid=app-status]")).to_have_text("已批准，待拨付")
@@ -173,7 +176,8 @@ def test_an_application_goes_from_the_enterprise_through_both_queues(
 
 
 def test_the_budget_page_shows_pool_use_and_simulates(page: Page, sign_in, admin_api: httpx2.Client) -> None:
-    year = 2025  # the demo awards
+    demo = admin_api.get("/api/v1/policy/applications").json()
+    year = max(a["year"] for a in demo if a["benefit"] == "hz-7-capacity-voucher" and a["amount_awarded"])
     expected = admin_api.get("/api/v1/policy/budget", params={"year": year}).json()
     pool = next(p for p in expected["pools"] if p["id"] == "hz-7-pool")
     assert Decimal(pool["committed"]) > 0

@@ -77,13 +77,13 @@ def test_seed_is_idempotent_and_the_audit_trail_catches_tampering(cli: Cli) -> N
     second = cli.json("demo", "seed", "--size", "none", code=0)
     assert second["enterprises_created"] == 0
     assert second["accounts"] == first["accounts"]
-    # 305 events for enterprises and accounts, 21 for the seven staged policy applications' steps
-    assert (cli.count("enterprises"), cli.count("users"), cli.count("audit_events")) == (300, 5, 326)
-    assert cli.count("policy_applications") == 7
+    # 305 events for enterprises and accounts, 24 for the eight staged policy applications' steps
+    assert (cli.count("enterprises"), cli.count("users"), cli.count("audit_events")) == (300, 5, 329)
+    assert cli.count("policy_applications") == 8
 
-    assert cli.json("audit", "verify", code=0) == {"ok": True, "checked": 326, "first_bad_seq": None, "problem": None}
+    assert cli.json("audit", "verify", code=0) == {"ok": True, "checked": 329, "first_bad_seq": None, "problem": None}
     plain = cli.run("audit", "verify")
-    assert (plain.returncode, plain.stdout.strip()) == (0, "audit trail intact: 326 events")
+    assert (plain.returncode, plain.stdout.strip()) == (0, "audit trail intact: 329 events")
 
     cli.sql("UPDATE audit_events SET actor = 'user:666:mallory' WHERE seq = 42")
     assert cli.json("audit", "verify", code=1) == {

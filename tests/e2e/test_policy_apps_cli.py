@@ -1,5 +1,5 @@
 """``cbec policy apply | review | approve | disburse | show | applications | queue | overdue | budget``
-in a real subprocess, against a SQLite file holding the demo (with its staged 2025 applications)."""
+in a real subprocess, against a SQLite file holding the demo (with its staged applications, dated back from today)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,17 +56,29 @@ def _enterprise_id(cli: Cli) -> int:
     return int(mine[0]["enterprise"]["id"])
 
 
+def _demo(cli: Cli) -> list[dict[str, Any]]:
+    """The staged demo applications in the order they were made (their days are counted back from
+    today, so a ref's year is the year of its day)."""
+    seen = cli.json("policy", "applications", "--as", "demo.auditor")["applications"]
+    return sorted(seen, key=lambda a: a["ref"][-6:])
+
+
 def test_the_demo_stages_one_application_in_each_status(cli: Cli) -> None:
-    seen = cli.json("policy", "applications", "--year", "2025", "--as", "demo.auditor")["applications"]
-    assert [(a["ref"], a["benefit"], a["status"]) for a in seen][:7] == [
-        ("PA-2025-000001", "hz-7-capacity-voucher", "disbursed"),
-        ("PA-2025-000002", "hz-7-capacity-voucher", "approved"),
-        ("PA-2025-000003", "hz-7-capacity-voucher", "approved"),
-        ("PA-2025-000004", "hz-3-own-brand-promotion", "publicised"),
-        ("PA-2025-000005", "hz-7-capacity-voucher", "district_passed"),
-        ("PA-2025-000006", "hz-3-own-brand-promotion", "returned"),
-        ("PA-2025-000007", "hz-12-trademark", "submitted"),
+    seen = _demo(cli)
+    assert [(a["ref"][-6:], a["benefit"], a["status"]) for a in seen] == [
+        ("000001", "hz-7-capacity-voucher", "disbursed"),
+        ("000002", "hz-7-capacity-voucher", "approved"),
+        ("000003", "hz-7-capacity-voucher", "approved"),
+        ("000004", "hz-3-own-brand-promotion", "publicised"),
+        ("000005", "hz-7-capacity-voucher", "district_passed"),
+        ("000006", "hz-3-own-brand-promotion", "returned"),
+        ("000007", "hz-12-trademark", "submitted"),
+        ("000008", "hz-3-platform-promotion", "publicised"),
     ]
+    today = datetime.now(SHANGHAI).date()  # the subprocess runs on the system clock
+    assert [a["on"] for a in seen] == [(today - timedelta(days=n)).isoformat() for n in (75, 68, 20, 8, 6, 5, 1, 25)]
+    assert seen[3]["notice_ends"] > today.isoformat()  # still in its notice period
+    assert seen[7]["notice_ends"] < today.isoformat()  # waiting for the city's approval
     returned = seen[5]
     assert (returned["returned_from"], returned["events"][-1]["reason"]) == (
         "district_review",
@@ -75,18 +87,19 @@ def test_the_demo_stages_one_application_in_each_status(cli: Cli) -> None:
 
 
 def test_approve_and_disburse_an_application_whose_notice_has_ended(cli: Cli) -> None:
-    approved = cli.json("policy", "approve", "PA-2025-000004", "--as", "demo.admin")["application"]
-    assert (approved["status"], approved["amount_awarded"], approved["capped_by"]) == ("approved", "150000.00", None)
-    today = datetime.now(SHANGHAI).date().isoformat()  # the subprocess runs on the system clock
-    again = cli.json("policy", "approve", "PA-2025-000004", "--as", "demo.admin")["application"]
+    ready = _demo(cli)[7]
+    ref, year = ready["ref"], ready["year"]
+    approved = cli.json("policy", "approve", ref, "--as", "demo.admin")["application"]
+    assert (approved["status"], approved["amount_awarded"], approved["capped_by"]) == ("approved", "100000.00", None)
+    today = datetime.now(SHANGHAI).date().isoformat()
+    again = cli.json("policy", "approve", ref, "--as", "demo.admin")["application"]
     assert len(again["events"]) == len(approved["events"])  # the same request twice changes nothing
     paid = cli.json(
-        "policy", "disburse", "PA-2025-000004", "--voucher", "HZCZ-E2E-1", "--paid-on", today,
-        "--as", "demo.admin",
+        "policy", "disburse", ref, "--voucher", "HZCZ-E2E-1", "--paid-on", today, "--as", "demo.admin",
     )["application"]  # fmt: skip
     assert (paid["status"], paid["disbursement"]) == ("disbursed", {"voucher": "HZCZ-E2E-1", "paid_on": today})
-    budget = cli.json("policy", "budget", "--year", "2025", "--as", "demo.admin")["budget"]
-    assert budget["pools"] == [
+    budget = cli.json("policy", "budget", "--year", str(year), "--as", "demo.admin")["budget"]
+    assert budget["pools"] == [  # a pool counts every year's awards
         {
             "id": "hz-7-pool",
             "benefit": "hz-7-capacity-voucher",
@@ -95,10 +108,10 @@ def test_approve_and_disburse_an_application_whose_notice_has_ended(cli: Cli) ->
             "remaining": "28300000.00",
         }
     ]
-    assert {b["benefit"]: b["disbursed"] for b in budget["by_benefit"]} == {
-        "hz-3-own-brand-promotion": "150000.00",
-        "hz-7-capacity-voucher": "200000.00",
-    }
+    vouchers_paid = "200000.00" if _demo(cli)[0]["year"] == year else "0.00"
+    disbursed = {b["benefit"]: b["disbursed"] for b in budget["by_benefit"]}
+    assert disbursed["hz-3-platform-promotion"] == "100000.00"
+    assert disbursed.get("hz-7-capacity-voucher", "0.00") == vouchers_paid
 
 
 def test_apply_review_and_an_approval_refused_during_the_notice(cli: Cli, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from cbec.kernel.clock import SHANGHAI
 from cbec.kernel.errors import FieldError, NotFound, ValidationFailed
 from cbec.policy.catalog import Catalog
 from cbec.policy.engine import Quote, TraceStep
-from cbec.policy.model import Benefit, Document, Parameter, Unknown
+from cbec.policy.model import Benefit, Document, FormulaKind, Parameter, Unknown
 from cbec.policy.targets import targets_by_measure
 from cbec.web.api.policy import policy_catalog, quote_of, target_catalog, today
 from cbec.web.deps import Identity, PlatformDep, locale, resolve_identity
@@ -109,8 +109,10 @@ def _roles(benefit: Benefit) -> dict[str, str]:
 def _default_document(catalog: Catalog, on: date) -> Document:
     documents = list(catalog.documents.values())
     with_benefits = [d for d in documents if catalog.benefits_of(d.id)]
-    in_force = [d for d in with_benefits if d.in_force(on) is not False]
-    return (in_force or with_benefits or documents)[0]
+    # a document certainly in force first (Hangzhou today), then one whose end the text leaves open
+    in_force = [d for d in with_benefits if d.in_force(on) is True]
+    undecided = [d for d in with_benefits if d.in_force(on) is None]
+    return (in_force or undecided or with_benefits or documents)[0]
 
 
 @router.get("")
@@ -267,6 +269,9 @@ def calculator(
         errors.extend(invalid.errors)
         day = today(platform)
     chosen = _benefit_choice(catalog, document, benefit)
+    if chosen is None and not document:  # first visit: a benefit in force today that computes an amount
+        listed = catalog.benefits_of(_default_document(catalog, day).id)
+        chosen = next((b for b in listed if b.formula is not FormulaKind.UNSPECIFIED), None)
     facts = {
         key[len(FACT_PREFIX) :]: str(value).strip()
         for key, value in request.query_params.items()
