@@ -38,7 +38,7 @@ class _Plan:
     days_ago: int  # the day it is applied for, counted back from today
 
 
-_PLANS = (
+_PLANS: tuple[_Plan, ...] = (
     _Plan(
         "demo-policy-1",
         0,
