@@ -24,6 +24,7 @@ from cbec.policy.targets import targets_of
 from cbec.registry.districts import City
 from cbec.registry.ports import EnterpriseQuery
 from cbec.stats.targets import load_targets
+from cbec.testing.policy_exports import seed_exports
 
 POLICY = "/api/v1/policy"
 HZ = "hangzhou-2024"
@@ -560,3 +561,48 @@ def test_an_oversized_application_is_refused_from_its_declared_length(
     assert [e["code"] for e in response.json()["errors"]] == ["file.too_large"]
     with platform.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM policy_applications").scalar_one() == before
+
+
+def test_a_city_admin_proposes_awards_without_application(
+    client: TestClient, platform: Platform, bearer: Bearer
+) -> None:
+    """免申即享 over the API: what the platform's data alone supports enters the review chain."""
+    seed_exports(platform)  # export traffic in every demo city, on the test clock's year
+    _user(platform, NewUser("e2e.jinan", "济南市管理员", Role.CITY_ADMIN, "pw-e2e-jinan-1", city_code="370100"))
+    jinan = bearer("e2e.jinan")
+    first = client.post(f"{POLICY}/proposals", json={}, headers=jinan)
+    assert first.status_code == 200, first.text
+    created = first.json()["created"]
+    assert created
+    assert {(a["origin"], a["status"], a["city_code"]) for a in created} == {("proposed", "submitted", "370100")}
+    assert {a["document"] for a in created} == {"jinan-2021"}
+    for app in created:
+        assert app["facts"]
+        assert app["evidence"]  # where each platform figure comes from
+    again = client.post(f"{POLICY}/proposals", json={}, headers=jinan)
+    assert again.json()["created"] == []  # proposing twice changes nothing
+    queue = client.get(f"{POLICY}/applications", headers=jinan).json()
+    assert sorted(a["ref"] for a in queue) == sorted(a["ref"] for a in created)
+    refused = client.post(f"{POLICY}/proposals", json={}, headers=bearer("demo.enterprise"))
+    assert refused.status_code == 403
+
+
+def test_the_matches_page_proposes_for_a_city_admin_only(client: TestClient, platform: Platform) -> None:
+    seed_exports(platform)
+    _user(platform, NewUser("e2e.jinan2", "济南市管理员", Role.CITY_ADMIN, "pw-e2e-jinan-2", city_code="370100"))
+    csrf = _sign_in(client, "e2e.jinan2", "pw-e2e-jinan-2")
+    shown = client.get("/policy/matches")
+    assert 'data-testid="propose-form"' in shown.text
+    forged = client.post("/policy/matches/propose", data={"csrf_token": "x"}, follow_redirects=False)
+    assert forged.status_code == 403
+    with platform.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM policy_applications WHERE origin = 'proposed'").scalar() == 0
+    done = client.post("/policy/matches/propose", data={"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303
+    with platform.engine.connect() as conn:
+        made = conn.exec_driver_sql("SELECT count(*) FROM policy_applications WHERE origin = 'proposed'").scalar()
+    assert made
+    assert done.headers["location"] == f"/policy/review?proposed={made}"
+    assert f"已生成 {made} 项免申即享提议" in client.get(done.headers["location"]).text
+    _sign_in(client, "demo.officer", platform.settings.demo_password)
+    assert 'data-testid="propose-form"' not in client.get("/policy/matches").text

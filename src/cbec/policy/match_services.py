@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 from cbec.identity.model import SYSTEM, Principal, Role
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from cbec.policy import application_services as apps
 from cbec.policy import gate
 from cbec.policy.catalog import Catalog, load_catalog
 from cbec.policy.fact_sources import PlatformFacts, platform_facts
@@ -145,8 +146,6 @@ def propose_all(
 ) -> list[Any]:
     """免申即享: propose every proposable award (all facts from the platform) that has no application
     of the year yet, as the system; returns the applications created."""
-    from cbec.policy import application_services as apps  # written beside this module (workflow)
-
     found = match_enterprises(
         uow, SYSTEM, lines, districts, year=year, enterprise_id=enterprise_id, city=city, on=on, catalog=catalog
     )
@@ -169,11 +168,23 @@ def propose_all(
     return created
 
 
+def propose_in_scope(
+    uow: SqlUnitOfWork,
+    principal: Principal,
+    lines: ir.Table,
+    districts: DistrictBook,
+    *,
+    year: int,
+    catalog: Catalog | None = None,
+) -> list[Any]:
+    """免申即享 started by a city administrator for their city: the proposable awards of ``year``
+    that have no application yet enter the review chain (created by the system, see ``propose``)."""
+    if principal.role is not Role.CITY_ADMIN or not principal.city_code:
+        raise PermissionDenied("only a city administrator proposes awards without application (免申即享)")
+    return propose_all(uow, lines, districts, year=year, city=principal.city_code, catalog=catalog)
+
+
 def _applications(uow: SqlUnitOfWork, principal: Principal, year: int) -> list[Any]:
-    try:
-        from cbec.policy import application_services as apps
-    except ImportError:  # pragma: no cover - the workflow ships with this module
-        return []
     return list(apps.applications(uow, principal, year=year))
 
 

@@ -453,6 +453,11 @@ ZH.update(
         "pol.show": "查看",
         "pol.budget.pools": "资金池使用（自设立起累计，不分年度）",
         "pol.validity.not_stated": "原文未规定",
+        "pol.match.propose": "生成免申即享提议",
+        "pol.match.propose_hint": (
+            "数据全部来自平台且符合条件、本年度尚未申报的兑现，由系统直接提交审核；重复操作不会重复生成。"
+        ),
+        "pol.review.proposed": "已生成 {n} 项免申即享提议，已进入审核队列。",
         "pol.budget.total": "总额",
         "pol.budget.committed": "已批准",
         "pol.budget.remaining": "余额",
@@ -651,6 +656,12 @@ EN.update(
         "pol.show": "Show",
         "pol.budget.pools": "Pool use (since each pool opened, all years)",
         "pol.validity.not_stated": "not stated in the text",
+        "pol.match.propose": "Propose awards without application",
+        "pol.match.propose_hint": (
+            "Awards the platform's data alone supports, with no application this year, enter review; "
+            "doing it again creates nothing."
+        ),
+        "pol.review.proposed": "{n} award(s) proposed without application; they are in the review queue.",
         "pol.budget.total": "Total",
         "pol.budget.committed": "Committed",
         "pol.budget.remaining": "Remaining",

@@ -415,6 +415,24 @@ def matches(
     return {"year": chosen, "enterprises": [m.as_dict() for m in found]}
 
 
+class ProposeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int | None = Field(default=None, ge=2000, le=2100)
+
+
+@router.post("/proposals", operation_id="policy_propose")
+def propose(body: ProposeIn, identity: ApiIdentity, platform: PlatformDep) -> dict[str, Any]:
+    """免申即享 (city administrators): every award the platform's data alone supports, with no
+    application yet this year, is proposed into the review chain; sending it again creates nothing."""
+    chosen = body.year or today(platform).year
+    with open_lines(platform) as lines, platform.uow() as uow:
+        created = ms.propose_in_scope(
+            uow, identity.principal, lines, platform.districts, year=chosen, catalog=policy_catalog()
+        )
+    return {"year": chosen, "created": [a.as_dict() for a in created]}
+
+
 class SimulateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -333,7 +333,13 @@ async def withdraw(ref: str, request: Request, identity: PageIdentity, platform:
 
 
 @router.get("/review")
-def review_queue(request: Request, identity: PageIdentity, platform: PlatformDep, status: str = "") -> Response:
+def review_queue(
+    request: Request,
+    identity: PageIdentity,
+    platform: PlatformDep,
+    status: str = "",
+    proposed: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
     principal = identity.principal
     if principal.role is Role.ENTERPRISE:
         return RedirectResponse("/policy/applications", status_code=303)
@@ -348,6 +354,7 @@ def review_queue(request: Request, identity: PageIdentity, platform: PlatformDep
         "status": status,
         "statuses": list(Status),
         "today": today(platform),
+        "proposed": proposed,
     }
     return render(request, "policy_review.html", _context(request, context))
 
@@ -428,6 +435,24 @@ class MatchRow:
 
 
 # --- 政策找企业 ------------------------------------------------------------------------------------
+
+
+@router.post("/matches/propose")
+async def propose_matches(request: Request, identity: PageIdentity, platform: PlatformDep) -> Response:
+    """免申即享 from the matches page: propose what the platform's data supports, then show the queue."""
+    data = await request.form()
+    require_csrf(request, identity, str(data.get("csrf_token", "")))
+    year = _year(platform, int(str(data.get("year", ""))) if str(data.get("year", "")).isdigit() else None)
+
+    def _run() -> int:
+        with open_lines(platform) as lines, platform.uow() as uow:
+            created = ms.propose_in_scope(
+                uow, identity.principal, lines, platform.districts, year=year, catalog=policy_catalog()
+            )
+        return len(created)
+
+    created = await run_in_threadpool(_run)
+    return RedirectResponse(f"/policy/review?proposed={created}", status_code=303)
 
 
 @router.get("/matches")
