@@ -17,7 +17,8 @@ import typer
 from sqlalchemy.exc import OperationalError
 
 from cbec.bootstrap import Platform, bootstrap
-from cbec.kernel.errors import CbecError, ValidationFailed
+from cbec.identity.model import SYSTEM, Principal
+from cbec.kernel.errors import CbecError, NotFound, ValidationFailed
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
@@ -25,6 +26,17 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 @cache
 def platform() -> Platform:
     return bootstrap()
+
+
+def acting_as(username: str | None) -> Principal:
+    """The principal a command acts as: the named user (``--as``), or the system when none is named."""
+    if not username:
+        return SYSTEM
+    with platform().uow(read_only=True) as uow:
+        user = uow.users.by_username(username)
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user.principal()
 
 
 def emit_json(value: Any) -> None:

@@ -10,12 +10,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cbec.cli.common import EXIT_REJECTED, emit_json, handled, platform, usage_error
+from cbec.cli.common import EXIT_REJECTED, acting_as, emit_json, handled, platform, usage_error
 from cbec.exchange.intake import IntakeResult, ingest_message
 from cbec.exchange.services import trace as trace_key
 from cbec.exchange.validation import check_bytes
-from cbec.identity.model import SYSTEM, Principal
-from cbec.kernel.errors import NotFound
+from cbec.identity.model import Principal
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
 Paths = Annotated[list[Path], typer.Argument(help="Message files (.xml / .json) or folders of them.")]
@@ -39,16 +38,6 @@ def message_files(paths: list[Path]) -> list[Path]:
 def _progress(enabled: bool, total: int) -> Progress:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     return Progress(*columns, console=Console(stderr=True), transient=True, disable=not enabled)
-
-
-def _principal(username: str | None) -> Principal:
-    if not username:
-        return SYSTEM
-    with platform().uow(read_only=True) as uow:
-        user = uow.users.by_username(username)
-    if user is None:
-        raise NotFound(f"no user named {username!r}")
-    return user.principal()
 
 
 def _read(file: Path, limit: int) -> bytes:
@@ -102,7 +91,7 @@ def ingest(paths: Paths, as_user: AsUser = None, as_json: Json = False) -> None:
     Exit 0 when every message was accepted (repeats count as accepted), 1 otherwise."""
     files = message_files(paths)
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         results = list(_ingest_files(files, principal, show=not as_json))
     rejected = [r for r in results if not r.accepted]
     summary = {
@@ -127,7 +116,7 @@ def trace(key: str, as_user: AsUser = None, as_json: Json = False) -> None:
     """The whole chain behind an order number, logistics number, list number or buyer ID."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow(read_only=True) as uow:
             chain = trace_key(uow, principal, key, p.protector)
     if as_json:

@@ -14,10 +14,8 @@ from typing import Annotated
 
 import typer
 
-from cbec.cli.common import emit_json, handled, platform, usage_error
+from cbec.cli.common import acting_as, emit_json, handled, platform, usage_error
 from cbec.cli.policy import policy_app
-from cbec.identity.model import SYSTEM, Principal
-from cbec.kernel.errors import NotFound
 from cbec.policy import application_services as aps
 from cbec.policy.application_queries import catalog
 from cbec.policy.workflow import Application, NewAttachment
@@ -29,16 +27,6 @@ AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user (scop
 Ref = Annotated[str, typer.Argument(help="The application's reference, e.g. PA-2025-000042.")]
 Facts = Annotated[list[str] | None, typer.Option("--fact", help="A declared fact as NAME=VALUE; repeat for each.")]
 Attach = Annotated[list[Path] | None, typer.Option("--attach", help="A file to attach; repeat for each.")]
-
-
-def _principal(username: str | None) -> Principal:
-    if not username:
-        return SYSTEM
-    with platform().uow(read_only=True) as uow:
-        user = uow.users.by_username(username)
-    if user is None:
-        raise NotFound(f"no user named {username!r}")
-    return user.principal()
 
 
 def _facts(pairs: list[str] | None) -> dict[str, str]:
@@ -110,7 +98,7 @@ def apply_command(
     day = _date(on, "--on") if on else None
     with handled(as_json):
         catalog().benefit(document, benefit)  # the benefit must belong to the named document
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow() as uow:
             app = aps.apply(
                 uow,
@@ -135,7 +123,7 @@ def applications_command(
 ) -> None:
     """The applications you see (enterprise: its own; officer: the district; city roles: the city)."""
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with platform().uow(read_only=True) as uow:
             items = aps.applications(uow, principal, status=status, year=year)
     _list(items, as_json)
@@ -145,7 +133,7 @@ def applications_command(
 def show_command(ref: Ref, as_user: AsUser = None, as_json: Json = False) -> None:
     """One application with every step so far."""
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with platform().uow(read_only=True) as uow:
             app = aps.get(uow, principal, ref)
     _show(app, as_json)
@@ -163,7 +151,7 @@ def review_command(
     """District pre-review, city review, or an objection during the notice period (return)."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow() as uow:
             app = aps.review(uow, principal, ref, decision=decision, reason=reason, amount=amount, calendar=p.calendar)
     _show(app, as_json)
@@ -174,7 +162,7 @@ def approve_command(ref: Ref, as_user: AsUser = None, as_json: Json = False) -> 
     """Award after the notice period: gate, caps across applications, then the pool."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow() as uow:
             app = aps.approve(uow, principal, ref, threshold=p.settings.reconcile_threshold, calendar=p.calendar)
     _show(app, as_json)
@@ -191,7 +179,7 @@ def disburse_command(
     """Record the payment of an approved award (拨付)."""
     day = _date(paid_on, "--paid-on")
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with platform().uow() as uow:
             app = aps.disburse(uow, principal, ref, voucher=voucher, paid_on=day)
     _show(app, as_json)
@@ -205,7 +193,7 @@ def resubmit_command(
     p = platform()
     facts, files = _facts(fact), _files(attach)
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow() as uow:
             app = aps.resubmit(uow, principal, ref, facts=facts, attachments=files, calendar=p.calendar)
     _show(app, as_json)
@@ -220,7 +208,7 @@ def withdraw_command(
 ) -> None:
     """Withdraw an application before approval."""
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with platform().uow() as uow:
             app = aps.withdraw(uow, principal, ref, reason=reason)
     _show(app, as_json)
@@ -230,7 +218,7 @@ def withdraw_command(
 def queue_command(as_user: AsUser = None, as_json: Json = False) -> None:
     """Applications awaiting your action, the earliest due first."""
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with platform().uow(read_only=True) as uow:
             items = aps.queue(uow, principal)
     _list(items, as_json)
@@ -240,7 +228,7 @@ def queue_command(as_user: AsUser = None, as_json: Json = False) -> None:
 def overdue_command(as_user: AsUser = None, as_json: Json = False) -> None:
     """Applications past the due date of their current step."""
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with platform().uow(read_only=True) as uow:
             items = aps.overdue(uow, principal)
     _list(items, as_json)
@@ -254,7 +242,7 @@ def budget_command(
 ) -> None:
     """Pools, awards per benefit and district, and the co-funding split for a year."""
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with platform().uow(read_only=True) as uow:
             found = aps.budget(uow, principal, year=year).as_dict()
     if as_json:

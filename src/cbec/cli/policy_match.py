@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from cbec.cli.common import emit_json, handled, platform
+from cbec.cli.common import acting_as, emit_json, handled, platform
 from cbec.cli.policy import policy_app
-from cbec.identity.model import SYSTEM, Principal
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import NotFound, PermissionDenied
 from cbec.policy import match_services as ms
@@ -28,16 +27,6 @@ City = Annotated[str | None, typer.Option("--city", help="City code (330100) or 
 CatalogDir = Annotated[
     str | None, typer.Option("--catalog", help="Read the policy catalog from this folder (default: shipped).")
 ]
-
-
-def _principal(username: str | None) -> Principal:
-    if not username:
-        return SYSTEM
-    with platform().uow(read_only=True) as uow:
-        user = uow.users.by_username(username)
-    if user is None:
-        raise NotFound(f"no user named {username!r}")
-    return user.principal()
 
 
 def _year(year: int | None) -> int:
@@ -74,7 +63,7 @@ def match_command(
     """The benefits each enterprise in scope likely qualifies for, from platform data."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         if propose and not principal.is_system:
             raise PermissionDenied("only the system proposes awards (run without --as)")
         chosen, code, found = _year(year), _city(city), _catalog(catalog)
@@ -120,7 +109,7 @@ def simulate_command(
     """The year's budget by benefit and district under draft parameters, against the baseline."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         overrides = parse_overrides(set_)
         chosen, code, found = _year(year), _city(city), _catalog(catalog)
         with open_lines(p) as lines, p.uow(read_only=True) as uow:
@@ -158,7 +147,7 @@ def gate_command(
     """Run the anti-fraud gate on declared facts: platform figures and the export reconciliation."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         limit = parse_decimal(threshold, "threshold") if threshold else p.settings.reconcile_threshold
         chosen = _year(year)
         with p.uow(read_only=True) as uow:

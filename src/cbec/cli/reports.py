@@ -11,10 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cbec.cli.common import emit_json, handled, platform, usage_error
-from cbec.identity.model import SYSTEM, Principal
+from cbec.cli.common import acting_as, emit_json, handled, platform, usage_error
 from cbec.kernel.clock import business_date
-from cbec.kernel.errors import NotFound
 from cbec.stats import report_deadlines as rd
 from cbec.stats import report_forms as rf
 from cbec.stats import report_services as rs
@@ -29,16 +27,6 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON object for sc
 AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user (scope and permissions).")]
 Form = Annotated[str, typer.Option("--form", help="Report form id (see `cbec report forms`).")]
 Period = Annotated[str | None, typer.Option("--period", help="YYYY-MM; defaults to last month.")]
-
-
-def _principal(username: str | None) -> Principal:
-    if not username:
-        return SYSTEM
-    with platform().uow(read_only=True) as uow:
-        user = uow.users.by_username(username)
-    if user is None:
-        raise NotFound(f"no user named {username!r}")
-    return user.principal()
 
 
 def _period(period: str | None) -> str:
@@ -98,7 +86,7 @@ def draft(
     """The enterprise's report for a period, pre-filled from the platform's data (created if new)."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with open_lines(p) as lines, p.uow() as uow:
             report = rs.draft_report(uow, principal, lines, enterprise, form, _period(period))
     _print(report, as_json)
@@ -120,7 +108,7 @@ def submit(
     submission = Submission(_pairs(value or [], "--value"), _pairs(correction or [], "--correction"))
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with open_lines(p) as lines, p.uow() as uow:
             report = rs.submit_report(uow, principal, lines, enterprise, form, _period(period), submission)
     _print(report, as_json)
@@ -138,7 +126,7 @@ def return_report(
     """Return a submitted report to the enterprise for correction (退回)."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow() as uow:
             report = rs.return_report(uow, principal, enterprise, form, _period(period), reason)
     _print(report, as_json)
@@ -160,7 +148,7 @@ def reminders(
         usage_error(f"--today must be YYYY-MM-DD, found {today!r}")
     chosen = _period(period)
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow(read_only=True) as uow:
             items = rs.reminders(uow, principal, chosen, day, calendar=p.calendar, form_id=form)
         due = rd.due_date(rf.get_form(form), chosen, p.calendar)

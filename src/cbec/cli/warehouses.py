@@ -8,9 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cbec.cli.common import emit_json, handled, platform, usage_error
-from cbec.identity.model import SYSTEM, Principal
-from cbec.kernel.errors import NotFound
+from cbec.cli.common import acting_as, emit_json, handled, platform, usage_error
 from cbec.registry import warehouse_services as ws
 from cbec.registry.warehouses import WarehouseInput, WarehouseMode, parse_area
 
@@ -20,16 +18,6 @@ warehouse_app = typer.Typer(help="Overseas-warehouse filing (海外仓备案).",
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
 AsUser = Annotated[str | None, typer.Option("--as", help="Act as this user (scope and permissions).")]
-
-
-def _principal(username: str | None) -> Principal:
-    if not username:
-        return SYSTEM
-    with platform().uow(read_only=True) as uow:
-        user = uow.users.by_username(username)
-    if user is None:
-        raise NotFound(f"no user named {username!r}")
-    return user.principal()
 
 
 @warehouse_app.command("file")
@@ -63,7 +51,7 @@ def file_warehouse(
     )
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow() as uow:
             enterprise_id = ws.enterprise_id_by_uscc(uow, enterprise, path="enterprise")
             created = ws.file_warehouse(uow, principal, enterprise_id, data)
@@ -124,7 +112,7 @@ def show_warehouse(filing_no: str, as_user: AsUser = None, as_json: Json = False
     """One filing in full (contact included): as the system, or within --as USER's scope."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow(read_only=True) as uow:
             warehouse = ws.get_warehouse(uow, principal, filing_no)
             entry = ws.directory_entry(uow, filing_no)
@@ -141,7 +129,7 @@ def withdraw_warehouse(filing_no: str, as_user: AsUser = None, as_json: Json = F
     """Withdraw a filing: it leaves the directory and 9810 lists may no longer name it."""
     p = platform()
     with handled(as_json):
-        principal = _principal(as_user)
+        principal = acting_as(as_user)
         with p.uow() as uow:
             withdrawn = ws.withdraw_warehouse(uow, principal, filing_no)
     if as_json:
