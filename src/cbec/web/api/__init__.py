@@ -8,6 +8,7 @@ from cbec.web.api import (
     export,
     identity,
     policy,
+    policy_matching,
     reference,
     reports,
     stats,
@@ -30,3 +31,4 @@ router.include_router(targets.router)
 router.include_router(reports.router)
 router.include_router(tiers.router)
 router.include_router(policy.router)
+router.include_router(policy_matching.router)

@@ -24,13 +24,11 @@ from cbec.bootstrap import Platform
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import FieldError, ValidationFailed
 from cbec.policy import application_services as aps
-from cbec.policy import match_services as ms
 from cbec.policy.catalog import Catalog, load_catalog
 from cbec.policy.engine import Quote, parse_decimal, quote
 from cbec.policy.model import Benefit
 from cbec.policy.targets import targets_by_measure, targets_of
 from cbec.policy.workflow import Application, NewAttachment
-from cbec.stats.refresh import open_lines
 from cbec.stats.targets import TargetCatalog, load_targets
 from cbec.web.deps import ApiIdentity, Identity, PlatformDep, require_csrf, resolve_identity
 
@@ -384,79 +382,4 @@ def budget(identity: ApiIdentity, platform: PlatformDep, year: YearQuery = None)
     text states no ratio)."""
     with platform.uow(read_only=True) as uow:
         found = aps.budget(uow, identity.principal, year=year or today(platform).year)
-    return found.as_dict()
-
-
-# --- matching (政策找企业) and simulation ----------------------------------------------------------
-
-
-@router.get("/matches", operation_id="policy_matches")
-def matches(
-    identity: ApiIdentity,
-    platform: PlatformDep,
-    year: YearQuery = None,
-    enterprise_id: int | None = None,
-    city: Annotated[str | None, Query(description="city code, within your scope")] = None,
-) -> dict[str, Any]:
-    """The benefits each enterprise in scope likely qualifies for, from platform data: estimated
-    amount, missing evidence, and which can be proposed without an application (免申即享)."""
-    chosen = year or today(platform).year
-    with open_lines(platform) as lines, platform.uow(read_only=True) as uow:
-        found = ms.match_enterprises(
-            uow,
-            identity.principal,
-            lines,
-            platform.districts,
-            year=chosen,
-            enterprise_id=enterprise_id,
-            city=city,
-            catalog=policy_catalog(),
-        )
-    return {"year": chosen, "enterprises": [m.as_dict() for m in found]}
-
-
-class ProposeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    year: int | None = Field(default=None, ge=2000, le=2100)
-
-
-@router.post("/proposals", operation_id="policy_propose")
-def propose(body: ProposeIn, identity: ApiIdentity, platform: PlatformDep) -> dict[str, Any]:
-    """免申即享 (city administrators): every award the platform's data alone supports, with no
-    application yet this year, is proposed into the review chain; sending it again creates nothing."""
-    chosen = body.year or today(platform).year
-    with open_lines(platform) as lines, platform.uow() as uow:
-        created = ms.propose_in_scope(
-            uow, identity.principal, lines, platform.districts, year=chosen, catalog=policy_catalog()
-        )
-    return {"year": chosen, "created": [a.as_dict() for a in created]}
-
-
-class SimulateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    year: int | None = Field(default=None, ge=2000, le=2100)
-    overrides: dict[str, FactText] = Field(
-        default_factory=dict, description='parameter id → draft value, e.g. {"hz-7-capacity-voucher.rate": "0.06"}'
-    )
-    city: str | None = None
-
-
-@router.post("/simulate", operation_id="policy_simulate")
-def simulate(body: SimulateIn, identity: ApiIdentity, platform: PlatformDep) -> dict[str, Any]:
-    """The year's budget under draft parameter values against the baseline, by benefit, district
-    and pool (nothing is stored)."""
-    chosen = body.year or today(platform).year
-    with open_lines(platform) as lines, platform.uow(read_only=True) as uow:
-        found = ms.simulate_budget(
-            uow,
-            identity.principal,
-            lines,
-            platform.districts,
-            year=chosen,
-            overrides=dict(body.overrides),
-            city=body.city,
-            catalog=policy_catalog(),
-        )
     return found.as_dict()

@@ -11,6 +11,7 @@ from cbec.web.pages import (
     home,
     policy,
     policy_apps,
+    policy_budget,
     reports,
     targets,
     tiers,
@@ -30,3 +31,4 @@ router.include_router(reports.router)
 router.include_router(tiers.router)
 router.include_router(policy.router)
 router.include_router(policy_apps.router)
+router.include_router(policy_budget.router)
