@@ -453,6 +453,7 @@ ZH.update(
         "pol.show": "查看",
         "pol.budget.pools": "资金池使用（自设立起累计，不分年度）",
         "pol.validity.not_stated": "原文未规定",
+        "pol.review.objection": "公示期异议：退回补正或不予支持",
         "pol.match.propose": "生成免申即享提议",
         "pol.match.propose_hint": (
             "数据全部来自平台且符合条件、本年度尚未申报的兑现，由系统直接提交审核；重复操作不会重复生成。"
@@ -656,6 +657,7 @@ EN.update(
         "pol.show": "Show",
         "pol.budget.pools": "Pool use (since each pool opened, all years)",
         "pol.validity.not_stated": "not stated in the text",
+        "pol.review.objection": "An objection during the notice period: return or reject",
         "pol.match.propose": "Propose awards without application",
         "pol.match.propose_hint": (
             "Awards the platform's data alone supports, with no application this year, enter review; "
