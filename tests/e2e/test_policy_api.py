@@ -421,6 +421,7 @@ def test_workflow_pages(client: TestClient, platform: Platform, fixed_clock: Fix
     early = client.post(f"{detail_url}/approve", data={"csrf_token": csrf}, follow_redirects=False)
     assert early.status_code == 409
     assert 'data-testid="refusal"' in early.text
+    assert 'data-testid="refusal-headline">公示期未满，期满后方可审批<' in early.text
     fixed_clock.advance(timedelta(days=14))  # past the notice period (the session expires too)
     csrf = _sign_in(client, "demo.admin", password)
     approved = client.post(f"{detail_url}/approve", data={"csrf_token": csrf}, follow_redirects=False)

@@ -454,6 +454,16 @@ ZH.update(
         "pol.budget.pools": "资金池使用（自设立起累计，不分年度）",
         "pol.validity.not_stated": "原文未规定",
         "pol.review.objection": "公示期异议：退回补正或不予支持",
+        "pol.refusal.policy.notice_running": "公示期未满，期满后方可审批",
+        "pol.refusal.policy.no_amount": "没有可批准的金额，请退回市级审核核定",
+        "pol.refusal.policy.gate_failed": "申报数据未通过平台数据核验（防骗补）",
+        "pol.refusal.policy.wrong_status": "当前状态下不能办理此操作",
+        "pol.refusal.award.pool_exhausted": "资金池余额不足以支付本笔兑现（先到先得，不拆分）",
+        "pol.refusal.award.cap_used_up": "该企业此项兑现的累计上限已用完",
+        "pol.refusal.award.frequency": "该企业已享受过此项兑现（次数限制）",
+        "pol.refusal.award.cap_unknown": "上限数额原文缺失，无法核定",
+        "pol.refusal.award.pool_unknown": "资金池总额原文缺失，无法核定",
+        "pol.refusal.award.nothing": "核定可兑现金额为零",
         "pol.match.propose": "生成免申即享提议",
         "pol.match.propose_hint": (
             "数据全部来自平台且符合条件、本年度尚未申报的兑现，由系统直接提交审核；重复操作不会重复生成。"
@@ -658,6 +668,16 @@ EN.update(
         "pol.budget.pools": "Pool use (since each pool opened, all years)",
         "pol.validity.not_stated": "not stated in the text",
         "pol.review.objection": "An objection during the notice period: return or reject",
+        "pol.refusal.policy.notice_running": "The notice period has not ended",
+        "pol.refusal.policy.no_amount": "No amount to award: return it to the city review",
+        "pol.refusal.policy.gate_failed": "The declared figures failed the check against platform data",
+        "pol.refusal.policy.wrong_status": "Not possible in the application's current status",
+        "pol.refusal.award.pool_exhausted": "The pool cannot cover this award (first come, first served)",
+        "pol.refusal.award.cap_used_up": "The enterprise has used up this benefit's cap",
+        "pol.refusal.award.frequency": "The enterprise already received this benefit (frequency limit)",
+        "pol.refusal.award.cap_unknown": "The cap's figure is missing from the text",
+        "pol.refusal.award.pool_unknown": "The pool's total is missing from the text",
+        "pol.refusal.award.nothing": "Nothing is left to award",
         "pol.match.propose": "Propose awards without application",
         "pol.match.propose_hint": (
             "Awards the platform's data alone supports, with no application this year, enter review; "

@@ -25,10 +25,12 @@ from cbec.policy.model import Benefit, Recipient
 from cbec.policy.workflow import Application, NewAttachment, Status
 from cbec.web.api.policy import attachment_response, policy_catalog, today
 from cbec.web.deps import Identity, PageIdentity, PlatformDep, locale, require_csrf
+from cbec.web.i18n_policy import ZH
 from cbec.web.pages.policy import FACT_PREFIX, helpers, trace_lines
 from cbec.web.templating import render
 
 router = APIRouter(prefix="/policy")
+REFUSAL_KEYS = frozenset(key for key in ZH if key.startswith("pol.refusal."))
 REVIEWERS = (Role.DISTRICT_OFFICER, Role.CITY_ADMIN, Role.AUDITOR)
 REVIEWABLE = (Status.SUBMITTED, Status.DISTRICT_PASSED, Status.PUBLICISED)
 WITHDRAWABLE = (Status.SUBMITTED, Status.DISTRICT_PASSED, Status.PUBLICISED, Status.RETURNED)
@@ -184,6 +186,7 @@ def _detail(
     *,
     errors: list[FieldError] | None = None,
     refusal: str = "",
+    refusal_code: str = "",
     facts: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -206,6 +209,8 @@ def _detail(
         "errors": errors,
         "error_paths": {e.path for e in errors},
         "refusal": refusal,
+        # a Chinese headline for the refusals the workflow names; the sentence after it gives the figures
+        "refusal_headline": f"pol.refusal.{refusal_code}" if f"pol.refusal.{refusal_code}" in REFUSAL_KEYS else "",
         "limits": wf.settings(),
         "flow": [Status.SUBMITTED, Status.DISTRICT_PASSED, Status.PUBLICISED, Status.APPROVED, Status.DISBURSED],
     }
@@ -238,9 +243,9 @@ async def _act(
             lambda: _detail(request, platform, identity, ref, errors=refused, facts=facts, status_code=422)
         )
     except Conflict as conflict:
-        message = conflict.message
+        message, code = conflict.message, conflict.code
         return await run_in_threadpool(
-            lambda: _detail(request, platform, identity, ref, refusal=message, status_code=409)
+            lambda: _detail(request, platform, identity, ref, refusal=message, refusal_code=code, status_code=409)
         )
     return RedirectResponse(f"/policy/applications/{ref}", status_code=303)
 
