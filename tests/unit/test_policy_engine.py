@@ -262,3 +262,15 @@ def test_yaml_cases_read_on_as_a_date_and_refuse_floats(tmp_path: Path, catalog:
     )
     with pytest.raises(ValueError, match="decimal string"):
         load_cases(tmp_path)
+
+
+def test_conditions_are_traced_and_an_unmet_one_makes_the_quote_ineligible(catalog: Catalog) -> None:
+    provider = catalog.benefits["hz-9-service-provider"]  # ≥ 50 served, ≥ 1000万 revenue, ≥ 15 % growth: up to 100万
+    facts = {"served_enterprises": Decimal(60), "service_revenue": Decimal(20000000), "revenue_growth": Decimal("0.2")}
+    granted = quote(provider, facts, ON)
+    assert (granted.eligible, granted.amount, granted.discretionary) == (True, Decimal("1000000.00"), True)
+    assert [s.data["met"] for s in granted.trace if s.kind == "condition"] == [True, True, True]
+    refused = quote(provider, facts | {"served_enterprises": Decimal(49)}, ON)
+    assert (refused.eligible, refused.amount, refused.capped_by) == (False, Decimal("0.00"), None)
+    assert [s.data["met"] for s in refused.trace if s.kind == "condition"] == [False, True, True]
+    assert refused.unmet == ("served_enterprises = 49 is not >= 50 (Hangzhou support (九))",)

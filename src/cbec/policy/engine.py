@@ -201,19 +201,16 @@ def _conditions(benefit: Benefit, facts: Mapping[str, Decimal], on: date, trace:
         limit, dated = _value(condition.threshold, on, f"parameters.{condition.threshold.id}")
         trace.append(_parameter_step(f"condition {n + 1}", condition.threshold, limit, dated))
         value = facts[condition.fact]
+        met = not isinstance(limit, Unknown) and condition.holds(value, limit)
         if isinstance(limit, Unknown):
             verdict = f"{condition.fact} {condition.op} unknown: cannot be checked ({limit.reason})"
-            unmet.append(verdict)
-        elif condition.holds(value, limit):
+        elif met:
             verdict = f"{condition.fact} = {value} {condition.op} {limit}: met"
         else:
             verdict = f"{condition.fact} = {value} is not {condition.op} {limit} ({dated.source.clause})"
+        if not met:
             unmet.append(verdict)
-        trace.append(
-            TraceStep(
-                "condition", verdict, {"fact": condition.fact, "op": condition.op, "met": verdict.endswith("met")}
-            )
-        )
+        trace.append(TraceStep("condition", verdict, {"fact": condition.fact, "op": condition.op, "met": met}))
     return unmet
 
 
