@@ -24,7 +24,8 @@ from cbec.bootstrap import Platform
 from cbec.kernel.clock import business_date
 from cbec.kernel.errors import FieldError, ValidationFailed
 from cbec.policy import application_services as aps
-from cbec.policy.catalog import Catalog, load_catalog
+from cbec.policy.application_queries import catalog as shipped_catalog
+from cbec.policy.catalog import Catalog
 from cbec.policy.engine import Quote, parse_decimal, quote
 from cbec.policy.model import Benefit
 from cbec.policy.targets import targets_by_measure, targets_of
@@ -37,10 +38,9 @@ router = APIRouter(prefix="/policy", tags=["policy"])
 OnQuery = Annotated[date | None, Query(description="the date, YYYY-MM-DD (default: today in Shanghai)")]
 
 
-@lru_cache(maxsize=1)
 def policy_catalog() -> Catalog:
-    """The shipped catalog, read once per process (it is code, not data users change)."""
-    return load_catalog()
+    """The shipped catalog, read once per process and shared with the workflow's use cases."""
+    return shipped_catalog()
 
 
 @lru_cache(maxsize=1)
