@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +10,11 @@ import pytest
 from cbec.policy.cases import load_cases
 from cbec.policy.catalog import load_catalog
 from cbec.stats.targets import load_targets
+from cbec.testing.cli import run_json
 
 
 def _run(tmp_path: Path, *args: str, code: int = 0) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CBEC_")}
-    env |= {"CBEC_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}", "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "cbec", "policy", *args, "--json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == code, (result.stdout, result.stderr)
-    return json.loads(result.stdout)
+    return run_json(tmp_path, f"sqlite:///{tmp_path / 'unused.sqlite3'}", "policy", *args, code=code, timeout=120)
 
 
 @pytest.mark.parametrize(

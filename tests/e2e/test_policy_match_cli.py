@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -25,6 +21,7 @@ from cbec.export.model import RELEASED_STATUSES
 from cbec.identity.model import SYSTEM
 from cbec.stats.facts import fen
 from cbec.stats.fx import FxRate
+from cbec.testing.cli import run_json
 from cbec.testing.policy_match import write_fixture_catalog
 
 USD_RATE = Decimal("7.1")
@@ -64,19 +61,7 @@ def seeded(demo_platform: Callable[[int], Platform], tmp_path: Path) -> dict[str
 
 
 def _run(tmp_path: Path, url: str, *args: str, code: int = 0) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CBEC_")}
-    env |= {"CBEC_DATABASE_URL": url, "NO_COLOR": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "cbec", "policy", *args, "--json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == code, (result.stdout, result.stderr)
-    return json.loads(result.stdout)
+    return run_json(tmp_path, url, "policy", *args, code=code)
 
 
 def test_match_simulate_and_gate(seeded: dict[str, Any], tmp_path: Path) -> None:

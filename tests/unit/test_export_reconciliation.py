@@ -6,8 +6,9 @@ import random
 from datetime import date
 from decimal import Decimal
 
-from cbec.export.model import ExportList, ListItem
+from cbec.export.model import ExportList
 from cbec.export.reconciliation import AmountMismatch, Flag, ListRef, Receipt, reconcile_receipts
+from cbec.testing.exports import released_list
 
 D = Decimal
 A, B = "3301E00001", "3301E00002"
@@ -23,34 +24,10 @@ def export_list(
     departed: bool = True,
     status: str = "800",
 ) -> ExportList:
-    line = ListItem(1, "8518300000", "蓝牙耳机", "011", D(1), D(value), D(value), currency, "502")
-    return ExportList(
-        document_id=document_id,
-        agent_code="3301A00001",
-        cop_no=f"COP{document_id}",
-        invt_no=f"29282024E{document_id:09d}",
-        enterprise_id={A: 1, B: 2}[ebc],
-        city_code="330100",
-        district_code="330108",
-        order_no=f"O{document_id}",
-        logistics_code="3301L00001",
-        logistics_no=f"L{document_id}",
-        ebc_code=ebc,
-        ebc_name="示例出口企业",
-        owner_code=ebc,
-        trade_mode="9610",
-        statistics_flag="A",
-        customs_code="2928",
-        port_code="2928",
-        traf_mode="5",
-        country="502",
-        currency=currency,
-        ie_date=released_on,
-        released_on=released_on,
-        departed_on=released_on if departed and released_on else None,
-        status=status,
-        items=(line,),
-    )
+    return released_list(
+        document_id, value, released_on, ebc=ebc, enterprise_id={A: 1, B: 2}[ebc],
+        currency=currency, departed=departed, status=status,
+    )  # fmt: skip
 
 
 def paid(document_id: int, charge: str, day: date, *, ebc: str = A, currency: str = "142") -> Receipt:

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from cbec.export.model import ExportList, ListItem
+from cbec.export.model import ExportList
 from cbec.policy.catalog import Catalog, load_catalog
 from cbec.policy.fact_sources import PlatformFacts
 from cbec.policy.gate import check, compare
+from cbec.testing.exports import released_list
 from cbec.testing.policy_match import fixture_catalog
 
 D = Decimal
@@ -26,34 +27,7 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
 
 
 def export_list(document_id: int, value: str, released_on: date, *, departed: bool = True) -> ExportList:
-    line = ListItem(1, "8518300000", "蓝牙耳机", "011", D(1), D(value), D(value), "142", "502")
-    return ExportList(
-        document_id=document_id,
-        agent_code="3301A00001",
-        cop_no=f"COP{document_id}",
-        invt_no=f"29282024E{document_id:09d}",
-        enterprise_id=7,
-        city_code="330100",
-        district_code="330108",
-        order_no=f"O{document_id}",
-        logistics_code="3301L00001",
-        logistics_no=f"L{document_id}",
-        ebc_code=EBC,
-        ebc_name="示例出口企业",
-        owner_code=EBC,
-        trade_mode="9610",
-        statistics_flag="A",
-        customs_code="2928",
-        port_code="2928",
-        traf_mode="5",
-        country="502",
-        currency="142",
-        ie_date=released_on,
-        released_on=released_on,
-        departed_on=released_on if departed else None,
-        status="800",
-        items=(line,),
-    )
+    return released_list(document_id, value, released_on, ebc=EBC, enterprise_id=7, departed=departed)
 
 
 class FakeExports:

@@ -13,10 +13,11 @@ from datetime import date
 from decimal import Decimal
 
 from cbec.exchange.model import Message, Unit
+from cbec.export.model import ExportList, ListItem
 from cbec.kernel.ids import uscc_with_check
 from cbec.registry.model import EnterpriseInput, EnterpriseRole
 
-__all__ = ["PARTIES", "Item", "Shipment", "arrival", "departure", "party_inputs"]
+__all__ = ["PARTIES", "Item", "Shipment", "arrival", "departure", "party_inputs", "released_list"]
 
 R = EnterpriseRole
 #: code → (name, roles, district): two exporters, their platform, logistics, payment, agent, site.
@@ -264,3 +265,46 @@ def departure(shipments: list[Shipment], on: date, cop_no: str) -> Message:
     }
     rows = [{"gnum": str(n), "logisticsNo": s.logistics_no} for n, s in enumerate(shipments, start=1)]
     return Message("CEB509", _guid(), "1.0", [Unit(head, {"DepartureList": rows})], dict(BASE))
+
+
+def released_list(
+    document_id: int,
+    value: str,
+    released_on: date | None,
+    *,
+    ebc: str = "3301E00001",
+    enterprise_id: int = 1,
+    currency: str = "142",
+    departed: bool = True,
+    status: str = "800",
+) -> ExportList:
+    """A one-line 9610 export list (蓝牙耳机) of ``value`` in ``currency``, released and, unless
+    ``departed`` is False, departed on ``released_on`` — for reconciliation and gate tests."""
+    line = ListItem(1, "8518300000", "蓝牙耳机", "011", Decimal(1), Decimal(value), Decimal(value), currency, "502")
+    return ExportList(
+        document_id=document_id,
+        agent_code="3301A00001",
+        cop_no=f"COP{document_id}",
+        invt_no=f"29282024E{document_id:09d}",
+        enterprise_id=enterprise_id,
+        city_code="330100",
+        district_code="330108",
+        order_no=f"O{document_id}",
+        logistics_code="3301L00001",
+        logistics_no=f"L{document_id}",
+        ebc_code=ebc,
+        ebc_name="示例出口企业",
+        owner_code=ebc,
+        trade_mode="9610",
+        statistics_flag="A",
+        customs_code="2928",
+        port_code="2928",
+        traf_mode="5",
+        country="502",
+        currency=currency,
+        ie_date=released_on,
+        released_on=released_on,
+        departed_on=released_on if departed and released_on else None,
+        status=status,
+        items=(line,),
+    )
